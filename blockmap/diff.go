@@ -1,0 +1,157 @@
+package blockmap
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// diffBufSize bounds the memory a comparison uses per image, whatever W is.
+const diffBufSize = 1 << 20
+
+// Diff compares two images of size bytes unit by unit, streaming (at most
+// diffBufSize bytes of each image in memory), and returns the cost of
+// writing the units that differ and those units in ascending order. If
+// m.ImageSize is zero it is taken from size; otherwise the two must agree.
+func Diff(a, b io.ReaderAt, size int64, m Model) (Result, []int64, error) {
+	if size < 0 {
+		return Result{}, nil, fmt.Errorf("blockmap: image size %d: must not be negative", size)
+	}
+	if m.ImageSize == 0 {
+		m.ImageSize = size
+	}
+	if m.ImageSize != size {
+		return Result{}, nil, fmt.Errorf("blockmap: image size %d differs from the model's %d", size, m.ImageSize)
+	}
+	d, err := newDiffer(a, b, m)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	if err := d.span(0, size); err != nil {
+		return Result{}, nil, err
+	}
+	return d.result()
+}
+
+// DiffChanged is Diff when the caller knows where the images may differ:
+// only the bytes inside changes are compared (everything outside must be
+// equal), and only units touching them can count. The result is exact even
+// when the changes are coarser than W (whole blocks with a smaller W), since
+// the units are still compared byte by byte. m.ImageSize must be set.
+func DiffChanged(a, b io.ReaderAt, changes Changes, m Model) (Result, []int64, error) {
+	d, err := newDiffer(a, b, m)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	for _, r := range RangesOf(changes) {
+		if err := m.checkRange(r.Off, r.Len); err != nil {
+			return Result{}, nil, fmt.Errorf("blockmap: changed range: %w", err)
+		}
+		if err := d.span(r.Off, r.End()); err != nil {
+			return Result{}, nil, err
+		}
+	}
+	return d.result()
+}
+
+// DiffFiles is Diff of two image files, for `lvm-um-gen diff OLD NEW`. It
+// fails if their sizes differ. If m.ImageSize is zero it is taken from the
+// files.
+func DiffFiles(oldPath, newPath string, m Model) (Result, []int64, error) {
+	oldF, oldSize, err := openSized(oldPath)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	defer oldF.Close()
+	newF, newSize, err := openSized(newPath)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	defer newF.Close()
+	if oldSize != newSize {
+		return Result{}, nil, fmt.Errorf("blockmap: image sizes differ: %s is %d bytes, %s is %d bytes",
+			oldPath, oldSize, newPath, newSize)
+	}
+	return Diff(oldF, newF, oldSize, m)
+}
+
+func openSized(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("blockmap: open image: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("blockmap: stat image %s: %w", path, err)
+	}
+	return f, fi.Size(), nil
+}
+
+// differ compares two images and collects the units that differ.
+type differ struct {
+	m          Model
+	a, b       io.ReaderAt
+	bufA, bufB []byte
+	dirty      bitset
+}
+
+func newDiffer(a, b io.ReaderAt, m Model) (*differ, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	n := min(int64(diffBufSize), max(m.ImageSize, 1))
+	return &differ{m: m, a: a, b: b, bufA: make([]byte, n), bufB: make([]byte, n), dirty: newBitset(m.Units())}, nil
+}
+
+// span compares [start, end) and marks the units in which it differs. Units
+// already marked are skipped, not re-read.
+func (d *differ) span(start, end int64) error {
+	w := d.m.WriteUnit
+	for pos := start; pos < end; {
+		if u := pos / w; d.dirty.test(u) {
+			pos = min(end, (u+1)*w)
+			continue
+		}
+		n := min(int64(len(d.bufA)), end-pos)
+		if err := readFull(d.a, d.bufA[:n], pos, "old"); err != nil {
+			return err
+		}
+		if err := readFull(d.b, d.bufB[:n], pos, "new"); err != nil {
+			return err
+		}
+		for p := pos; p < pos+n; {
+			u := p / w
+			segEnd := min((u+1)*w, pos+n)
+			if !d.dirty.test(u) && !bytes.Equal(d.bufA[p-pos:segEnd-pos], d.bufB[p-pos:segEnd-pos]) {
+				d.dirty.set(u)
+			}
+			p = segEnd
+		}
+		pos += n
+	}
+	return nil
+}
+
+func (d *differ) result() (Result, []int64, error) {
+	var units []int64
+	for u := d.dirty.next(0, true); u >= 0; u = d.dirty.next(u+1, true) {
+		units = append(units, u)
+	}
+	return d.m.estimateSorted(units), units, nil
+}
+
+// readFull reads exactly len(p) bytes at off; an image shorter than that is
+// an error.
+func readFull(r io.ReaderAt, p []byte, off int64, which string) error {
+	n, err := r.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("blockmap: read %s image at byte %d (%d bytes): %w", which, off, len(p), err)
+}

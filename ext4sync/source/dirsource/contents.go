@@ -1,0 +1,82 @@
+package dirsource
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
+)
+
+// contents streams the regular files of a directory tree.
+type contents struct {
+	r     *reader
+	nodes []*tree.Node // Size > 0, one per hard-link group, sorted by path
+}
+
+// ErrChanged reports a file whose size or mtime differed after it was read
+// from what Read saw, or that did not hold exactly Size bytes.
+var ErrChanged = errors.New("changed while read")
+
+// Each opens every regular file with content, in sorted path order, hands
+// fn a reader of exactly Size bytes, then checks the file still matches
+// what Read saw. Whatever fn leaves unread is read and discarded, so the
+// check always covers the whole file.
+func (c *contents) Each(fn func(n *tree.Node, r io.Reader) error) error {
+	for _, n := range c.nodes {
+		if err := c.one(n, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *contents) one(n *tree.Node, fn func(n *tree.Node, r io.Reader) error) error {
+	full := c.r.full(n.Path)
+	f, err := c.r.open(full)
+	if err != nil {
+		return fmt.Errorf("source: open %s: %w", display(n.Path), err)
+	}
+	defer f.Close()
+	cr := &countingReader{r: io.LimitReader(f, n.Size)}
+	if err := fn(n, cr); err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, cr); err != nil {
+		return fmt.Errorf("source: read %s: %w", display(n.Path), err)
+	}
+	if cr.n != n.Size {
+		return fmt.Errorf("source: %s %w: read %d bytes, expected %d", display(n.Path), ErrChanged, cr.n, n.Size)
+	}
+	if c.r.afterRead != nil {
+		c.r.afterRead(n, full)
+	}
+	var one [1]byte
+	if m, _ := f.Read(one[:]); m != 0 {
+		return fmt.Errorf("source: %s %w: longer than %d bytes", display(n.Path), ErrChanged, n.Size)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return fmt.Errorf("source: fstat %s: %w", display(n.Path), err)
+	}
+	mtime := tree.Time{Sec: st.Mtim.Sec, Nsec: uint32(st.Mtim.Nsec)}
+	if st.Size != n.Size || mtime != n.Mtime {
+		return fmt.Errorf("source: %s %w: size %d mtime %d.%09d, expected size %d mtime %d.%09d",
+			display(n.Path), ErrChanged, st.Size, mtime.Sec, mtime.Nsec, n.Size, n.Mtime.Sec, n.Mtime.Nsec)
+	}
+	return nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	m, err := c.r.Read(p)
+	c.n += int64(m)
+	return m, err
+}

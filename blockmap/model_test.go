@@ -173,3 +173,24 @@ func TestRanges(t *testing.T) {
 		t.Error("range past the end: no error")
 	}
 }
+
+func TestEstimateBlocks(t *testing.T) {
+	// 1 KiB blocks, W = 6 KiB, image 20 KiB + 512: block 20 is short.
+	m := Model{WriteUnit: 6 * kib, Chunk: 4 * kib, ImageSize: 20*kib + 512}
+	r, units, err := m.EstimateBlocks([]int64{20, 5, 6, 5}, kib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Block 5 is unit 0 (chunks 0-1), block 6 unit 1 (chunks 1-2), block 20
+	// unit 3 (bytes 18K..20.5K, chunks 4-5).
+	if len(units) != 3 || units[0] != 0 || units[1] != 1 || units[2] != 3 || r.ChunksWritten != 5 ||
+		r.BytesWritten != 12*kib+2*kib+512 {
+		t.Fatalf("units %v, result %+v", units, r)
+	}
+	if _, _, err := m.EstimateBlocks([]int64{21}, kib); err == nil {
+		t.Error("block past the end: no error")
+	}
+	if _, _, err := m.EstimateBlocks([]int64{0}, 0); err == nil {
+		t.Error("zero block size: no error")
+	}
+}

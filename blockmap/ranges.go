@@ -2,6 +2,7 @@ package blockmap
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 )
 
@@ -95,4 +96,30 @@ func (m Model) EstimateRanges(rs []Range) (Result, []int64, error) {
 		return Result{}, nil, err
 	}
 	return m.estimateSorted(units), units, nil
+}
+
+// BlockRanges turns block numbers of blockSize bytes into byte ranges of the
+// model's image (the last block is cut at the image's end).
+func (m Model) BlockRanges(blocks []int64, blockSize int64) ([]Range, error) {
+	if blockSize <= 0 {
+		return nil, fmt.Errorf("blockmap: block size %d: must be positive", blockSize)
+	}
+	rs := make([]Range, 0, len(blocks))
+	for _, b := range blocks {
+		if b < 0 || b >= ceilDiv(m.ImageSize, blockSize) {
+			return nil, fmt.Errorf("blockmap: block %d of %d bytes: %w", b, blockSize, errRange)
+		}
+		off := b * blockSize
+		rs = append(rs, Range{Off: off, Len: min(blockSize, m.ImageSize-off)})
+	}
+	return Normalize(rs), nil
+}
+
+// EstimateBlocks is EstimateRanges for changed blocks of blockSize bytes.
+func (m Model) EstimateBlocks(blocks []int64, blockSize int64) (Result, []int64, error) {
+	rs, err := m.BlockRanges(blocks, blockSize)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	return m.EstimateRanges(rs)
 }

@@ -1,0 +1,222 @@
+package generator
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+
+	"github.com/mendersoftware/mender-artifact/artifact"
+	"github.com/mendersoftware/mender-artifact/awriter"
+	"github.com/mendersoftware/mender-artifact/handlers"
+)
+
+// Artifact constants: what an lvm-um update is to the Mender client.
+const (
+	// UpdateModule is the payload type the lvm-um update module handles.
+	UpdateModule = "lvm-um"
+	// PayloadName is the file name of the image inside the artifact.
+	PayloadName = "rootfs"
+	// artifactFormat and artifactVersion: a Mender format 3 artifact,
+	// the only one that carries module-image payloads.
+	artifactFormat  = "mender"
+	artifactVersion = 3
+	// DefaultCompression matches mender-artifact's default.
+	DefaultCompression = "gzip"
+
+	// Type-info keys.
+	ProvidesVersion  = "rootfs-image.version"
+	ProvidesChecksum = "rootfs-image.checksum"
+	ClearsRootfs     = "rootfs-image.*"
+)
+
+// Meta-data keys written into the artifact's header (flat: numbers and
+// strings only), so the device and the server can see what the release
+// was sized for.
+const (
+	MetaPredictedCOW  = "predicted_cow_bytes"
+	MetaWriteUnit     = "write_unit_bytes"
+	MetaChunk         = "chunk_bytes"
+	MetaSnapshot      = "snapshot_bytes"
+	MetaReserve       = "reserve_bytes"
+	MetaBaseSHA256    = "base_sha256"
+	MetaImageBytes    = "image_bytes"
+	MetaUnitsChanged  = "units_changed"
+	MetaChunksChanged = "chunks_changed"
+)
+
+// ArtifactSpec is everything about the artifact that is not the image.
+type ArtifactSpec struct {
+	Name            string   // artifact name (-n)
+	DeviceTypes     []string // compatible devices (-t)
+	SoftwareVersion string   // rootfs-image.version; "" means Name
+	// Provides and Depends are extra type-info entries (-p, -d). They may
+	// not name the keys the generator sets itself.
+	Provides map[string]string
+	Depends  map[string]string
+	// BaseChecksum, when not "", becomes the type-info depends
+	// rootfs-image.checksum: the device must run exactly the base.
+	BaseChecksum  string
+	ImageChecksum string          // rootfs-image.checksum provided
+	Scripts       []string        // state script paths (-s)
+	Compression   string          // a mender-artifact compressor id; "" means gzip
+	Signer        artifact.Signer // nil: unsigned
+	MetaData      map[string]any  // flat meta-data
+	// Epoch is the modification time put on every tar entry
+	// (SOURCE_DATE_EPOCH, or 0), so the output does not depend on when
+	// or by whom it was made.
+	Epoch int64
+}
+
+// CheckCompression reports whether id names a mender-artifact compressor.
+func CheckCompression(id string) error {
+	if id == "" {
+		return nil
+	}
+	if _, err := artifact.NewCompressorFromId(id); err != nil {
+		return fmt.Errorf("compression %q: not one of %v", id, artifact.GetRegisteredCompressorIds())
+	}
+	return nil
+}
+
+// CheckScripts validates state script names as mender-artifact does.
+func CheckScripts(paths []string) error {
+	var s artifact.Scripts
+	for _, p := range paths {
+		if err := s.Add(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// typeInfo builds the payload's type-info.
+func (s *ArtifactSpec) typeInfo() (*artifact.TypeInfoV3, error) {
+	version := s.SoftwareVersion
+	if version == "" {
+		version = s.Name
+	}
+	provides := artifact.TypeInfoProvides{
+		ProvidesVersion:  version,
+		ProvidesChecksum: s.ImageChecksum,
+	}
+	for k, v := range s.Provides {
+		if _, taken := provides[k]; taken {
+			return nil, fmt.Errorf("provides %q is set by lvm-um-gen itself", k)
+		}
+		provides[k] = v
+	}
+	depends := artifact.TypeInfoDepends{}
+	if s.BaseChecksum != "" {
+		depends[ProvidesChecksum] = s.BaseChecksum
+	}
+	for k, v := range s.Depends {
+		if _, taken := depends[k]; taken {
+			return nil, fmt.Errorf("depends %q is set by lvm-um-gen itself (see --no-base-checksum)", k)
+		}
+		depends[k] = v
+	}
+	typ := UpdateModule
+	ti := &artifact.TypeInfoV3{
+		Type:                   &typ,
+		ArtifactProvides:       provides,
+		ClearsArtifactProvides: []string{ClearsRootfs},
+	}
+	if len(depends) > 0 {
+		ti.ArtifactDepends = depends
+	}
+	return ti, nil
+}
+
+// WriteArtifact writes a Mender format 3 module-image artifact of type
+// lvm-um to w, with the single payload file payloadPath, whose base name
+// must be "rootfs". It stops with ctx.Err() soon after ctx is cancelled.
+// The library's own temporary files (in os.TempDir) are removed on every
+// path. progress may be nil.
+func WriteArtifact(ctx context.Context, w io.Writer, spec *ArtifactSpec, payloadPath string, progress Progress) error {
+	if filepath.Base(payloadPath) != PayloadName {
+		return fmt.Errorf("artifact: payload %s must be named %q", payloadPath, PayloadName)
+	}
+	if len(spec.DeviceTypes) == 0 {
+		return fmt.Errorf("artifact: no device type")
+	}
+	compID := spec.Compression
+	if compID == "" {
+		compID = DefaultCompression
+	}
+	comp, err := artifact.NewCompressorFromId(compID)
+	if err != nil {
+		return fmt.Errorf("artifact: compression %q: %w", compID, err)
+	}
+	ti, err := spec.typeInfo()
+	if err != nil {
+		return fmt.Errorf("artifact: %w", err)
+	}
+	var scripts *artifact.Scripts
+	if len(spec.Scripts) > 0 {
+		scripts = &artifact.Scripts{}
+		for _, p := range spec.Scripts {
+			if err := scripts.Add(p); err != nil {
+				return fmt.Errorf("artifact: state script %s: %w", p, err)
+			}
+		}
+	}
+	handler := handlers.NewModuleImage(UpdateModule)
+	if err := handler.SetUpdateFiles([]*handlers.DataFile{{Name: payloadPath}}); err != nil {
+		return fmt.Errorf("artifact: %w", err)
+	}
+
+	outer := newTarNormalizer(ctx, w, nil, spec.Epoch)
+	ncomp := &normalizingCompressor{Compressor: comp, ctx: ctx, epoch: spec.Epoch}
+	var aw *awriter.Writer
+	if spec.Signer != nil {
+		aw = awriter.NewWriterSigned(outer, ncomp, spec.Signer)
+	} else {
+		aw = awriter.NewWriter(outer, ncomp)
+	}
+	if progress != nil {
+		aw.ProgressWriter = &progressAdapter{p: progress}
+	}
+	devices := append([]string(nil), spec.DeviceTypes...)
+	sort.Strings(devices)
+	err = aw.WriteArtifact(&awriter.WriteArtifactArgs{
+		Format:     artifactFormat,
+		Version:    artifactVersion,
+		Devices:    devices,
+		Name:       spec.Name,
+		Updates:    &awriter.Updates{Updates: []handlers.Composer{handler}},
+		Scripts:    scripts,
+		Depends:    &artifact.ArtifactDepends{CompatibleDevices: devices},
+		Provides:   &artifact.ArtifactProvides{ArtifactName: spec.Name},
+		TypeInfoV3: ti,
+		MetaData:   spec.MetaData,
+	})
+	if cerr := outer.Close(); err == nil {
+		err = cerr
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	if err != nil {
+		return fmt.Errorf("artifact: %w", err)
+	}
+	return nil
+}
+
+// normalizingCompressor puts a tarNormalizer in front of each compressed
+// stream the library writes (the header tar and the payload tar), which
+// also makes compression stop when ctx is cancelled.
+type normalizingCompressor struct {
+	artifact.Compressor
+	ctx   context.Context
+	epoch int64
+}
+
+func (c *normalizingCompressor) NewWriter(w io.Writer) (io.WriteCloser, error) {
+	cw, err := c.Compressor.NewWriter(w)
+	if err != nil {
+		return nil, err
+	}
+	return newTarNormalizer(c.ctx, cw, cw, c.epoch), nil
+}

@@ -1,0 +1,283 @@
+package generator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Options describe one generate or estimate run.
+type Options struct {
+	BasePath   string
+	RootfsPath string
+	Geometry   Geometry
+	// SnapshotBytes is the snapshot's COW store size; 0 means unknown
+	// (estimate only).
+	SnapshotBytes int64
+	ReserveBytes  int64 // runtime reserve; see DefaultReserve
+	Top           int   // contributors in the report; 0 means DefaultTop
+
+	// Generate only.
+	OutputPath     string // the artifact
+	ImageOut       string // keep the new image here; "" discards it
+	ReportPath     string // write the JSON report here, also on refusal
+	NoBaseChecksum bool   // do not make the artifact depend on the base's checksum
+	Artifact       ArtifactSpec
+
+	Progress Progress // nil for none
+}
+
+func (o *Options) validate(generate bool) error {
+	if err := o.Geometry.Validate(); err != nil {
+		return &InputError{Input: "--write-unit/--chunk-size", Err: err}
+	}
+	if o.ReserveBytes < 0 {
+		return inputErr("--reserve", "must not be negative")
+	}
+	if err := checkRegular(o.BasePath); err != nil {
+		return &InputError{Input: "--base " + o.BasePath, Err: err}
+	}
+	if _, err := os.Stat(o.RootfsPath); err != nil {
+		return &InputError{Input: "--rootfs", Err: err}
+	}
+	if !generate {
+		return nil
+	}
+	if o.SnapshotBytes <= 0 {
+		return inputErr("--snapshot-size", "required")
+	}
+	if o.OutputPath == "" {
+		return inputErr("-o", "required")
+	}
+	if o.Artifact.Name == "" {
+		return inputErr("-n", "artifact name required")
+	}
+	if len(o.Artifact.DeviceTypes) == 0 {
+		return inputErr("-t", "at least one device type required")
+	}
+	for _, p := range []struct{ flag, path string }{{"-o", o.OutputPath}, {"--image-out", o.ImageOut}, {"--report", o.ReportPath}} {
+		if p.path == "" {
+			continue
+		}
+		if err := checkDir(p.path); err != nil {
+			return &InputError{Input: p.flag + " " + p.path, Err: err}
+		}
+	}
+	if err := CheckCompression(o.Artifact.Compression); err != nil {
+		return &InputError{Input: "--compression", Err: err}
+	}
+	for _, s := range o.Artifact.Scripts {
+		if err := checkRegular(s); err != nil {
+			return &InputError{Input: "-s " + s, Err: err}
+		}
+	}
+	if err := CheckScripts(o.Artifact.Scripts); err != nil {
+		return &InputError{Input: "-s", Err: err}
+	}
+	spec := o.Artifact
+	if !o.NoBaseChecksum {
+		spec.BaseChecksum = "(base)"
+	}
+	if _, err := spec.typeInfo(); err != nil {
+		return &InputError{Input: "-p/-d", Err: err}
+	}
+	return nil
+}
+
+func checkRegular(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return errors.New("not a regular file")
+	}
+	return nil
+}
+
+// measured is a built image and what it costs.
+type measured struct {
+	report *Report
+	image  string
+}
+
+// buildAndMeasure runs the builder into dir/rootfs and compares the result
+// with the base.
+func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string) (*measured, error) {
+	image := filepath.Join(dir, PayloadName)
+	res, err := b.Build(ctx, BuildRequest{BasePath: o.BasePath, RootfsPath: o.RootfsPath, ImagePath: image, Geometry: o.Geometry})
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, fmt.Errorf("build image: %w", err)
+	}
+	if res == nil {
+		return nil, errors.New("build image: builder returned no result")
+	}
+	var progress func(int64)
+	if o.Progress != nil {
+		if fi, err := os.Stat(o.BasePath); err == nil {
+			o.Progress.Start("comparing images", fi.Size())
+		}
+		progress = o.Progress.Add
+	}
+	d, err := DiffImages(ctx, o.BasePath, image, o.Geometry, progress)
+	if o.Progress != nil {
+		o.Progress.Finish()
+	}
+	if err != nil {
+		if errors.Is(err, ErrSizeMismatch) {
+			return nil, fmt.Errorf("built image: %w", err)
+		}
+		return nil, fmt.Errorf("compare images: %w", err)
+	}
+	top := o.Top
+	if top == 0 {
+		top = DefaultTop
+	}
+	return &measured{report: NewReport(d, res.Files, res.Contributors, top, o.SnapshotBytes, o.ReserveBytes), image: image}, nil
+}
+
+// Estimate builds the new image in a temporary directory, measures it and
+// throws it away. The report's Fits is nil when no snapshot size is given.
+func Estimate(ctx context.Context, b Builder, o *Options) (*Report, error) {
+	if err := o.validate(false); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "lvm-um-gen-estimate-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	m, err := buildAndMeasure(ctx, b, o, dir)
+	if err != nil {
+		return nil, err
+	}
+	return m.report, nil
+}
+
+// Generate builds the new image, measures it and, if it fits the snapshot,
+// writes the artifact (and the image and report when asked). Outputs
+// appear only when everything succeeded; on refusal only the report is
+// written and a *RefusalError is returned with it. On cancellation or any
+// error, nothing is left behind.
+func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
+	if err := o.validate(true); err != nil {
+		return nil, err
+	}
+	workParent := filepath.Dir(o.OutputPath)
+	if o.ImageOut != "" {
+		workParent = filepath.Dir(o.ImageOut)
+	}
+	dir, err := os.MkdirTemp(workParent, ".lvm-um-gen-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+
+	m, err := buildAndMeasure(ctx, b, o, dir)
+	if err != nil {
+		return nil, err
+	}
+	r := m.report
+	r.ArtifactName = o.Artifact.Name
+	r.SoftwareVersion = o.Artifact.SoftwareVersion
+	if r.SoftwareVersion == "" {
+		r.SoftwareVersion = o.Artifact.Name
+	}
+	if !*r.Fits {
+		if err := publishReport(o.ReportPath, r); err != nil {
+			return r, err
+		}
+		return r, &RefusalError{Report: r}
+	}
+
+	spec := o.Artifact
+	spec.ImageChecksum = r.ImageSHA256
+	spec.BaseChecksum = r.BaseSHA256
+	if o.NoBaseChecksum {
+		spec.BaseChecksum = ""
+	}
+	spec.MetaData = metaData(r)
+	if err := os.Chmod(m.image, outputMode); err != nil {
+		return nil, err
+	}
+	epoch := time.Unix(spec.Epoch, 0)
+	if err := os.Chtimes(m.image, epoch, epoch); err != nil {
+		return nil, err
+	}
+
+	art, err := createTempOutput(o.OutputPath)
+	if err != nil {
+		return nil, &InputError{Input: "-o " + o.OutputPath, Err: err}
+	}
+	defer art.remove()
+	if err := WriteArtifact(ctx, art, &spec, m.image, o.Progress); err != nil {
+		return nil, err
+	}
+	size, err := art.finish()
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", o.OutputPath, err)
+	}
+	r.ArtifactPath, r.ArtifactBytes = o.OutputPath, size
+	moves := []rename{{art.f.Name(), o.OutputPath}}
+	if o.ImageOut != "" {
+		r.ImagePath = o.ImageOut
+		moves = append(moves, rename{m.image, o.ImageOut})
+	}
+	if o.ReportPath != "" {
+		data, err := MarshalReport(r)
+		if err != nil {
+			return nil, err
+		}
+		rep, err := writeFileAtomic(o.ReportPath, data)
+		if err != nil {
+			return nil, fmt.Errorf("write report %s: %w", o.ReportPath, err)
+		}
+		defer rep.remove()
+		moves = append(moves, rename{rep.f.Name(), o.ReportPath})
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := commitAll(moves); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// publishReport writes the report atomically when a path is given.
+func publishReport(path string, r *Report) error {
+	if path == "" {
+		return nil
+	}
+	data, err := MarshalReport(r)
+	if err != nil {
+		return err
+	}
+	t, err := writeFileAtomic(path, data)
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	defer t.remove()
+	return commitAll([]rename{{t.f.Name(), path}})
+}
+
+// metaData is the artifact's flat meta-data.
+func metaData(r *Report) map[string]any {
+	return map[string]any{
+		MetaPredictedCOW:  r.PredictedCOWBytes,
+		MetaWriteUnit:     r.WriteUnitBytes,
+		MetaChunk:         r.ChunkBytes,
+		MetaSnapshot:      r.SnapshotBytes,
+		MetaReserve:       r.ReserveBytes,
+		MetaBaseSHA256:    r.BaseSHA256,
+		MetaImageBytes:    r.ImageBytes,
+		MetaUnitsChanged:  r.UnitsChanged,
+		MetaChunksChanged: r.ChunksChanged,
+	}
+}

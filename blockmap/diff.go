@@ -2,6 +2,7 @@ package blockmap
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,24 @@ const diffBufSize = 1 << 20
 // writing the units that differ and those units in ascending order. If
 // m.ImageSize is zero it is taken from size; otherwise the two must agree.
 func Diff(a, b io.ReaderAt, size int64, m Model) (Result, []int64, error) {
+	return DiffContext(context.Background(), a, b, size, m, DiffOptions{})
+}
+
+// DiffOptions adds observers to a full-image diff.
+type DiffOptions struct {
+	// Window, if set, is called with every byte of both images, in order
+	// in windows of at most diffBufSize (old and new the same length), to hash
+	// them on the way. Setting it makes the diff read units it already
+	// knows differ instead of skipping them.
+	Window func(old, new []byte)
+	// Progress, if set, is called after each window with the bytes of the
+	// image done so far.
+	Progress func(done int64)
+}
+
+// DiffContext is Diff with observers, stopping with ctx's error when ctx
+// is cancelled.
+func DiffContext(ctx context.Context, a, b io.ReaderAt, size int64, m Model, opts DiffOptions) (Result, []int64, error) {
 	if size < 0 {
 		return Result{}, nil, fmt.Errorf("blockmap: image size %d: must not be negative", size)
 	}
@@ -29,6 +48,7 @@ func Diff(a, b io.ReaderAt, size int64, m Model) (Result, []int64, error) {
 	if err != nil {
 		return Result{}, nil, err
 	}
+	d.ctx, d.opts = ctx, opts
 	if err := d.span(0, size); err != nil {
 		return Result{}, nil, err
 	}
@@ -96,6 +116,8 @@ type differ struct {
 	a, b       io.ReaderAt
 	bufA, bufB []byte
 	dirty      bitset
+	ctx        context.Context // nil: never cancelled
+	opts       DiffOptions
 }
 
 func newDiffer(a, b io.ReaderAt, m Model) (*differ, error) {
@@ -111,9 +133,15 @@ func newDiffer(a, b io.ReaderAt, m Model) (*differ, error) {
 func (d *differ) span(start, end int64) error {
 	w := d.m.WriteUnit
 	for pos := start; pos < end; {
-		if u := pos / w; d.dirty.test(u) {
+		if u := pos / w; d.opts.Window == nil && d.dirty.test(u) {
 			pos = min(end, (u+1)*w)
+			d.progress(pos)
 			continue
+		}
+		if d.ctx != nil {
+			if err := d.ctx.Err(); err != nil {
+				return fmt.Errorf("blockmap: diff stopped at byte %d: %w", pos, err)
+			}
 		}
 		n := min(int64(len(d.bufA)), end-pos)
 		if err := readFull(d.a, d.bufA[:n], pos, "old"); err != nil {
@@ -130,9 +158,19 @@ func (d *differ) span(start, end int64) error {
 			}
 			p = segEnd
 		}
+		if d.opts.Window != nil {
+			d.opts.Window(d.bufA[:n], d.bufB[:n])
+		}
 		pos += n
+		d.progress(pos)
 	}
 	return nil
+}
+
+func (d *differ) progress(done int64) {
+	if d.opts.Progress != nil {
+		d.opts.Progress(done)
+	}
 }
 
 func (d *differ) result() (Result, []int64, error) {

@@ -2,6 +2,8 @@ package blockmap
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -217,5 +219,54 @@ func BenchmarkDiff64MiB(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestDiffContextObservers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	size := int64(5*mib + 777)
+	a := make([]byte, size)
+	for i := range a {
+		a[i] = byte(rng.UintN(256))
+	}
+	b := bytes.Clone(a)
+	for i := int64(0); i < size; i += 300 * kib {
+		b[i]++
+	}
+	m := Model{WriteUnit: 2 * mib, Chunk: 4 * kib}
+	want, wantUnits, err := Diff(bytes.NewReader(a), bytes.NewReader(b), size, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ha, hb := sha256.New(), sha256.New()
+	var last int64
+	got, units, err := DiffContext(context.Background(), bytes.NewReader(a), bytes.NewReader(b), size, m, DiffOptions{
+		Window: func(o, n []byte) {
+			if len(o) != len(n) {
+				t.Fatalf("window lengths %d and %d", len(o), len(n))
+			}
+			ha.Write(o)
+			hb.Write(n)
+		},
+		Progress: func(done int64) {
+			if done <= last || done > size {
+				t.Fatalf("progress %d after %d", done, last)
+			}
+			last = done
+		},
+	})
+	if err != nil || got != want || !equalUnits(units, wantUnits) {
+		t.Fatalf("DiffContext: %+v %v %v; want %+v %v", got, units, err, want, wantUnits)
+	}
+	if last != size {
+		t.Errorf("progress ended at %d of %d", last, size)
+	}
+	if sa, sb := sha256.Sum256(a), sha256.Sum256(b); !bytes.Equal(ha.Sum(nil), sa[:]) || !bytes.Equal(hb.Sum(nil), sb[:]) {
+		t.Error("Window did not see every byte in order")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := DiffContext(ctx, bytes.NewReader(a), bytes.NewReader(b), size, m, DiffOptions{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled diff: %v", err)
 	}
 }

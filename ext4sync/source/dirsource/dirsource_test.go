@@ -317,3 +317,33 @@ func TestReadUnreadable(t *testing.T) {
 		}
 	}
 }
+
+// TestReadLinkOutsideTree: a file whose other hard link is outside the
+// root is a plain file in the tree (no group of one).
+func TestReadLinkOutsideTree(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root")
+	write(t, filepath.Join(root, "in"), []byte("x"), 0o644)
+	must(t, os.Link(filepath.Join(root, "in"), filepath.Join(dir, "out")))
+	tr, err := Read(root, Options{})
+	must(t, err)
+	if n := tr.Lookup("in"); n == nil || n.LinkID != 0 {
+		t.Errorf("in: %+v", n)
+	}
+}
+
+// TestReadRootXattrs: the root's own metadata is Node{Path: ""}, xattrs
+// included.
+func TestReadRootXattrs(t *testing.T) {
+	root := t.TempDir()
+	must(t, unix.Chmod(root, 0o750))
+	if !setXattr(t, root, "user.root", []byte("r")) {
+		t.Skip("filesystem refuses user xattrs")
+	}
+	tr, err := Read(root, Options{})
+	must(t, err)
+	n := tr.Lookup("")
+	if n == nil || n.Mode != 0o750 || len(n.Xattrs) != 1 || n.Xattrs[0].Name != "user.root" {
+		t.Errorf("root node %+v", n)
+	}
+}

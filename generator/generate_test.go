@@ -1,0 +1,326 @@
+package generator_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/lvm-um-gen/lvm-um-gen/generator"
+	"github.com/lvm-um-gen/lvm-um-gen/generator/generatortest"
+	"github.com/mendersoftware/mender-artifact/artifact"
+)
+
+const imageSize = 6*generator.MiB + 8192
+
+type fixture struct {
+	dir, out, tmp string
+	base, rootfs  string
+	opts          *generator.Options
+	fake          *generatortest.Fake
+}
+
+// newFixture makes a base image, a rootfs directory and options for a
+// release that changes three write units and fits a 32 MiB snapshot.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{dir: t.TempDir()}
+	f.out = filepath.Join(f.dir, "out")
+	f.tmp = filepath.Join(f.dir, "tmp")
+	f.base = filepath.Join(f.dir, "base.ext4")
+	f.rootfs = filepath.Join(f.dir, "rootfs")
+	for _, d := range []string{f.out, f.tmp, f.rootfs} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("TMPDIR", f.tmp) // where mender-artifact puts its temporary files
+	if err := generatortest.WriteBase(f.base, imageSize); err != nil {
+		t.Fatal(err)
+	}
+	f.fake = &generatortest.Fake{
+		Offsets: []int64{100, 2*generator.MiB + 5, 2*generator.MiB + 9000, 6*generator.MiB + 100},
+		Files:   generator.FileCounts{Added: 2, Changed: 3, Removed: 1, Unchanged: 40},
+		Contributors: []generator.Contributor{
+			{Path: "usr/lib/libbig.so", Kind: "changed", Units: 2},
+			{Path: "<inode table>", Kind: "metadata", Units: 1},
+		},
+	}
+	f.opts = &generator.Options{
+		BasePath:      f.base,
+		RootfsPath:    f.rootfs,
+		Geometry:      generator.DefaultGeometry,
+		SnapshotBytes: 32 * generator.MiB,
+		ReserveBytes:  generator.DefaultReserve,
+		OutputPath:    filepath.Join(f.out, "update.mender"),
+		Artifact: generator.ArtifactSpec{
+			Name:        "release-2",
+			DeviceTypes: []string{"raspberrypi4", "qemux86-64"},
+			Epoch:       1700000000,
+		},
+	}
+	return f
+}
+
+func (f *fixture) generate(t *testing.T) *generator.Report {
+	t.Helper()
+	r, err := generator.Generate(context.Background(), f.fake, f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// entries lists a directory's names, sorted.
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return names
+}
+
+// assertOnly fails unless out holds exactly names and TMPDIR is empty.
+func (f *fixture) assertOnly(t *testing.T, names ...string) {
+	t.Helper()
+	sort.Strings(names)
+	if got := entries(t, f.out); !slices.Equal(got, names) {
+		t.Fatalf("output directory holds %q, want %q", got, names)
+	}
+	if got := entries(t, f.tmp); len(got) != 0 {
+		t.Fatalf("temporary files left in TMPDIR: %q", got)
+	}
+}
+
+func sha(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+func writeScript(t *testing.T, dir, name string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte("#!/bin/sh\necho "+name+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestGenerateRefusal(t *testing.T) {
+	f := newFixture(t)
+	f.opts.SnapshotBytes = 10 * generator.MiB // COW ~3 MiB + 8 MiB reserve
+	f.opts.ReportPath = filepath.Join(f.out, "report.json")
+	f.opts.ImageOut = filepath.Join(f.out, "new.ext4")
+	r, err := generator.Generate(context.Background(), f.fake, f.opts)
+	var refusal *generator.RefusalError
+	if !errors.As(err, &refusal) || refusal.Report != r {
+		t.Fatalf("err = %v, want a refusal", err)
+	}
+	f.assertOnly(t, "report.json")
+	var got map[string]any
+	data, _ := os.ReadFile(f.opts.ReportPath)
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["fits"] != false || got["headroom_bytes"].(float64) >= 0 || got["artifact_path"] != nil || got["image_path"] != nil {
+		t.Fatalf("report: %s", data)
+	}
+	if len(got["top_contributors"].([]any)) != 2 {
+		t.Fatalf("contributors: %s", data)
+	}
+	var msg bytes.Buffer
+	if err := generator.WriteRefusal(&msg, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"over by", "usr/lib/libbig.so", "snapshot has 10485760"} {
+		if !bytes.Contains(msg.Bytes(), []byte(want)) {
+			t.Errorf("refusal message lacks %q:\n%s", want, msg.String())
+		}
+	}
+}
+
+func TestGenerateBuilderFailureLeavesNothing(t *testing.T) {
+	f := newFixture(t)
+	f.opts.ReportPath = filepath.Join(f.out, "report.json")
+	f.opts.ImageOut = filepath.Join(f.out, "new.ext4")
+	f.fake.Err = errors.New("engine exploded")
+	if _, err := generator.Generate(context.Background(), f.fake, f.opts); err == nil {
+		t.Fatal("no error")
+	}
+	f.assertOnly(t)
+}
+
+func TestGenerateCancelLeavesNothing(t *testing.T) {
+	t.Run("during build", func(t *testing.T) {
+		f := newFixture(t)
+		f.opts.ImageOut = filepath.Join(f.out, "new.ext4")
+		ctx, cancel := context.WithCancel(context.Background())
+		f.fake.Hook = cancel
+		if _, err := generator.Generate(ctx, f.fake, f.opts); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v", err)
+		}
+		f.assertOnly(t)
+	})
+	t.Run("during artifact write", func(t *testing.T) {
+		f := newFixture(t)
+		f.opts.ImageOut = filepath.Join(f.out, "new.ext4")
+		f.opts.ReportPath = filepath.Join(f.out, "report.json")
+		ctx, cancel := context.WithCancel(context.Background())
+		f.opts.Progress = &cancelOn{label: "compressing payload", cancel: cancel}
+		if _, err := generator.Generate(ctx, f.fake, f.opts); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v", err)
+		}
+		if !f.opts.Progress.(*cancelOn).fired {
+			t.Fatal("never reached the artifact write")
+		}
+		f.assertOnly(t)
+	})
+}
+
+// cancelOn cancels when the step named label makes progress.
+type cancelOn struct {
+	label, cur string
+	cancel     func()
+	fired      bool
+}
+
+func (c *cancelOn) Start(label string, total int64) { c.cur = label }
+func (c *cancelOn) Add(n int64) {
+	if c.cur == c.label && !c.fired {
+		c.fired = true
+		c.cancel()
+	}
+}
+func (c *cancelOn) Finish() {}
+
+func TestGenerateInputErrors(t *testing.T) {
+	cases := map[string]func(f *fixture){
+		"missing base":     func(f *fixture) { f.opts.BasePath = filepath.Join(f.dir, "nope") },
+		"base is dir":      func(f *fixture) { f.opts.BasePath = f.rootfs },
+		"missing rootfs":   func(f *fixture) { f.opts.RootfsPath = filepath.Join(f.dir, "nope") },
+		"no name":          func(f *fixture) { f.opts.Artifact.Name = "" },
+		"no device":        func(f *fixture) { f.opts.Artifact.DeviceTypes = nil },
+		"bad compression":  func(f *fixture) { f.opts.Artifact.Compression = "brotli" },
+		"bad geometry":     func(f *fixture) { f.opts.Geometry.ChunkSize = 3000 },
+		"no output dir":    func(f *fixture) { f.opts.OutputPath = filepath.Join(f.dir, "nodir", "a.mender") },
+		"missing script":   func(f *fixture) { f.opts.Artifact.Scripts = []string{filepath.Join(f.dir, "ArtifactInstall_Enter_01")} },
+		"bad script name":  func(f *fixture) { f.opts.Artifact.Scripts = []string{writeScript(t, f.dir, "install.sh")} },
+		"provides clash":   func(f *fixture) { f.opts.Artifact.Provides = map[string]string{generator.ProvidesChecksum: "x"} },
+		"depends clash":    func(f *fixture) { f.opts.Artifact.Depends = map[string]string{generator.ProvidesChecksum: "x"} },
+		"no snapshot size": func(f *fixture) { f.opts.SnapshotBytes = 0 },
+	}
+	for name, mutate := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			mutate(f)
+			_, err := generator.Generate(context.Background(), f.fake, f.opts)
+			var ie *generator.InputError
+			if !errors.As(err, &ie) {
+				t.Fatalf("err = %v, want an InputError", err)
+			}
+			if f.fake.Calls != 0 {
+				t.Fatal("built before validating inputs")
+			}
+			f.assertOnly(t)
+		})
+	}
+	// -d rootfs-image.checksum is fine once the base checksum is dropped.
+	f := newFixture(t)
+	f.opts.NoBaseChecksum = true
+	f.opts.Artifact.Depends = map[string]string{generator.ProvidesChecksum: "abc"}
+	f.generate(t)
+}
+
+func TestEstimate(t *testing.T) {
+	f := newFixture(t)
+	f.opts.SnapshotBytes = 0
+	r, err := generator.Estimate(context.Background(), f.fake, f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Fits != nil || r.UnitsChanged != 3 || r.ChunksChanged != 2*256+2 {
+		t.Fatalf("report %+v", r)
+	}
+	f.assertOnly(t)
+}
+
+func pemKey(t *testing.T, ecdsaKey bool) (priv, pub []byte) {
+	t.Helper()
+	var key any
+	var err error
+	if ecdsaKey {
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	} else {
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(key.(crypto.Signer).Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+}
+
+func verifier(t *testing.T, pub []byte) func(msg, sig []byte) error {
+	v, err := artifact.NewPKIVerifier(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.Verify
+}
+
+// menderArtifactCLI returns the mender-artifact binary or skips.
+func menderArtifactCLI(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("mender-artifact")
+	if err != nil {
+		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
+			t.Fatal("mender-artifact CLI not found and LVMUM_REQUIRE_TOOLS=1")
+		}
+		t.Skip("mender-artifact CLI not installed")
+	}
+	return p
+}
+
+// touchAll sets the mtime of files, to prove it does not reach the output.
+func touchAll(t *testing.T, when time.Time, paths ...string) {
+	for _, p := range paths {
+		if err := os.Chtimes(p, when, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

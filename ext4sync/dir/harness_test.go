@@ -322,7 +322,7 @@ func debugfsList(t testing.TB, img, path string) []Entry {
 		}
 		ino, _ := strconv.ParseUint(f[1], 10, 32)
 		mode, _ := strconv.ParseUint(f[2], 8, 32)
-		if f[5] == "." || f[5] == ".." {
+		if f[5] == "." || f[5] == ".." || ino == 0 { // ls shows unused slots as inode 0
 			continue
 		}
 		out = append(out, Entry{Name: f[5], Inode: uint32(ino), Type: modeType[mode>>12]})
@@ -342,6 +342,16 @@ func sameEntries(t testing.TB, what string, got, want []Entry) {
 	sortEntries(got)
 	sortEntries(want)
 	if len(got) != len(want) {
+		seen := map[Entry]int{}
+		for _, e := range want {
+			seen[e]++
+		}
+		for _, e := range got {
+			if seen[e]--; seen[e] < 0 {
+				t.Errorf("%s: unexpected %+v", what, e)
+				break
+			}
+		}
 		t.Fatalf("%s: %d entries, want %d", what, len(got), len(want))
 	}
 	for i := range got {

@@ -41,35 +41,61 @@ func Build(maps []Mapping, old *Tree, s Store, a Allocator, opt Options) (*Tree,
 		return nil, nil, err
 	}
 	per := BlockMax(bs)
-	counts, err := shape(len(ext), per)
-	if err != nil {
-		return nil, nil, fmt.Errorf("extent: inode %d: %d extents: %w", opt.Ino, len(ext), err)
+	olds := oldLevels(old)
+	var lay *layout
+	for _, mode := range []packing{keepAll, keepCascade, keepPrefix, keepNone} {
+		lay, err = plan(ext, old, olds, per, mode)
+		if err != nil {
+			return nil, nil, fmt.Errorf("extent: inode %d: %d extents: %w", opt.Ino, len(ext), err)
+		}
+		if !wouldRebuild(lay.counts(), lay.root, per) {
+			break
+		}
 	}
-	as, err := assign(counts, old, ext, per, a, opt)
+	return apply(lay, ext, old, s, a, opt)
+}
+
+// apply allocates the layout's missing blocks, renders every node, writes
+// the nodes whose bytes changed and frees the old nodes left out.
+func apply(lay *layout, ext []Mapping, old *Tree, s Store, a Allocator, opt Options) (*Tree, *Changes, error) {
+	bs := s.BlockSize()
+	per := BlockMax(bs)
+	allocated, err := allocate(lay, ext, a, opt)
 	if err != nil {
 		return nil, nil, err
 	}
-	ch := &Changes{Allocated: as.allocated}
+	oldNode := map[uint64]bool{}
+	if old != nil {
+		for _, b := range old.Nodes {
+			oldNode[b] = true
+		}
+	}
 	undo := func(err error) (*Tree, *Changes, error) {
-		for _, b := range as.allocated {
+		for _, b := range allocated {
 			_ = a.FreeBlock(b) // best effort: report the first error
 		}
 		return nil, nil, err
 	}
 
 	// Render every node first, so a read error leaves the device untouched.
-	first := firsts(ext, counts, per)
+	first := lay.firstExtents()
+	t := &Tree{Depth: len(lay.groups), Mappings: ext, Levels: lay.blocks, Entries: lay.counts()}
+	t.Nodes = preorder(t.Levels, t.Entries)
+	order := make(map[uint64]int, len(t.Nodes))
+	for i, b := range t.Nodes {
+		order[b] = i
+	}
 	type pending struct {
 		blk  uint64
 		data []byte
 	}
 	var writes []pending
-	for d, c := range counts {
-		for j := range c {
-			blk := as.levels[d][j]
+	for d, gs := range lay.groups {
+		for j, g := range gs {
+			blk := lay.blocks[d][j]
 			buf := make([]byte, bs)
 			var before []byte
-			if as.oldNode[blk] {
+			if oldNode[blk] {
 				before, err = s.ReadBlock(blk)
 				if err != nil {
 					return undo(fmt.Errorf("ext4: inode %d extent node block %d: read: %w", opt.Ino, blk, err))
@@ -79,7 +105,7 @@ func Build(maps []Mapping, old *Tree, s Store, a Allocator, opt Options) (*Tree,
 				}
 				copy(buf, before)
 			}
-			fill(buf, uint16(per), uint16(d), ext, first, as.levels, counts, per, d, j)
+			fill(buf, uint16(per), d, g.start, g.n, ext, lay, first)
 			if opt.Csum {
 				putChecksum(opt.Seed, buf, uint16(per))
 			}
@@ -88,53 +114,47 @@ func Build(maps []Mapping, old *Tree, s Store, a Allocator, opt Options) (*Tree,
 			}
 		}
 	}
-
-	t := &Tree{Depth: len(counts), Mappings: ext, Levels: as.levels}
 	if old != nil {
 		t.Root = old.Root
 	}
-	fill(t.Root[:], RootMax, uint16(len(counts)), ext, first, as.levels, counts, per, len(counts), -1)
-	t.Nodes = preorder(as.levels, per)
-
-	order := make(map[uint64]int, len(t.Nodes))
-	for i, b := range t.Nodes {
-		order[b] = i
+	if d := t.Depth; d == 0 {
+		fill(t.Root[:], RootMax, 0, 0, len(ext), ext, lay, first)
+	} else {
+		fill(t.Root[:], RootMax, d, 0, len(lay.blocks[d-1]), ext, lay, first)
 	}
+
 	slices.SortStableFunc(writes, func(x, y pending) int { return cmp.Compare(order[x.blk], order[y.blk]) })
+	ch := &Changes{Allocated: allocated}
 	for _, p := range writes {
 		if err := s.WriteBlock(p.blk, p.data); err != nil {
 			return nil, nil, fmt.Errorf("ext4: inode %d extent node block %d: write: %w", opt.Ino, p.blk, err)
 		}
 		ch.Written = append(ch.Written, p.blk)
 	}
-	for _, b := range as.surplus {
-		if err := a.FreeBlock(b); err != nil {
-			return nil, nil, fmt.Errorf("ext4: inode %d: free extent node block %d: %w", opt.Ino, b, err)
+	if old != nil {
+		for _, b := range old.Nodes {
+			if _, ok := order[b]; !ok {
+				if err := a.FreeBlock(b); err != nil {
+					return nil, nil, fmt.Errorf("ext4: inode %d: free extent node block %d: %w", opt.Ino, b, err)
+				}
+				ch.Freed = append(ch.Freed, b)
+			}
 		}
-		ch.Freed = append(ch.Freed, b)
 	}
 	return t, ch, nil
 }
 
-// fill writes the header and entries of node j at level d (j < 0: the root,
-// whose level d is the tree depth) into b, leaving b's other bytes alone.
-func fill(b []byte, max, depth uint16, ext []Mapping, first [][]uint32, levels [][]uint64, counts []int, per, d, j int) {
-	if d == 0 {
-		lo, hi := 0, len(ext)
-		if j >= 0 {
-			lo, hi = j*per, min((j+1)*per, len(ext))
+// fill writes a node's header and its n entries from start of the level
+// below (extents when depth is 0) into b, leaving b's other bytes alone.
+func fill(b []byte, max uint16, depth, start, n int, ext []Mapping, lay *layout, first [][]int) {
+	Header{Magic: Magic, Entries: uint16(n), Max: max, Depth: uint16(depth)}.Put(b)
+	for i := range n {
+		at := b[HeaderSize+EntrySize*i:]
+		if depth == 0 {
+			leafOf(ext[start+i]).Put(at)
+			continue
 		}
-		Header{Magic: Magic, Entries: uint16(hi - lo), Max: max, Depth: depth}.Put(b)
-		for i, m := range ext[lo:hi] {
-			leafOf(m).Put(b[HeaderSize+EntrySize*i:])
-		}
-		return
-	}
-	lo, hi := children(counts, per, d, j)
-	Header{Magic: Magic, Entries: uint16(hi - lo), Max: max, Depth: depth}.Put(b)
-	for i := lo; i < hi; i++ {
-		c := levels[d-1][i]
-		x := Index{Block: first[d-1][i], LeafLo: uint32(c), LeafHi: uint16(c >> startHiShift)}
-		x.Put(b[HeaderSize+EntrySize*(i-lo):])
+		c := lay.blocks[depth-1][start+i]
+		Index{Block: ext[first[depth-1][start+i]].Logical, LeafLo: uint32(c), LeafHi: uint16(c >> startHiShift)}.Put(at)
 	}
 }

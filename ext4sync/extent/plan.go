@@ -2,155 +2,250 @@ package extent
 
 import "fmt"
 
-// shape is the number of nodes at each eh_depth below the root that n
-// extents need when every node is packed full with per entries: index 0 is
-// the leaf count, the last level has at most RootMax nodes so the root can
-// index it. Packing full gives the narrowest, shallowest tree, which is what
-// e2fsck's "could be narrower/shallower" checks want.
-func shape(n, per int) ([]int, error) {
-	var counts []int
-	for n > RootMax {
-		n = (n + per - 1) / per
-		counts = append(counts, n)
-		if len(counts) > MaxDepth {
-			return nil, fmt.Errorf("extent: tree of %d entries per node would exceed depth %d", per, MaxDepth)
-		}
-	}
-	return counts, nil
+// item is one entry of a planned node: an extent at the leaf level, or an
+// index entry (first logical block of the child, child block) above it.
+type item struct {
+	logical uint32
+	phys    uint64
+	len     uint32
+	uninit  bool
 }
 
-// firsts is the first logical block under every node, per level.
-func firsts(ext []Mapping, counts []int, per int) [][]uint32 {
-	out := make([][]uint32, len(counts))
-	for d, c := range counts {
-		out[d] = make([]uint32, c)
-		for j := range c {
-			if d == 0 {
-				out[d][j] = ext[j*per].Logical
-			} else {
-				out[d][j] = out[d-1][j*per]
-			}
-		}
+func leafItems(ext []Mapping) []item {
+	out := make([]item, len(ext))
+	for i, m := range ext {
+		out[i] = item{logical: m.Logical, phys: m.Physical, len: m.Len, uninit: m.Uninit}
 	}
 	return out
 }
 
-// children is the range of level d-1 nodes under node j of level d (or
-// under the root when j < 0).
-func children(counts []int, per, d, j int) (lo, hi int) {
-	if j < 0 {
-		return 0, counts[d-1]
-	}
-	return j * per, min((j+1)*per, counts[d-1])
+// group is one planned node: n items from start, and the old node whose
+// entries it repeats unchanged (-1 for none).
+type group struct {
+	start, n int
+	keep     int
 }
 
-// preorder lists the node blocks of levels in tree (depth-first) order.
-func preorder(levels [][]uint64, per int) []uint64 {
-	counts := make([]int, len(levels))
-	for d := range levels {
-		counts[d] = len(levels[d])
+// packing says how much of the old tree's node layout a plan keeps.
+type packing int
+
+const (
+	keepAll     packing = iota // keep every old node whose entries recur unchanged
+	keepCascade                // as keepAll, but a change that overflows a node spills into the next ones until a node boundary lines up
+	keepPrefix                 // keep unchanged old nodes only before the first change
+	keepNone                   // pack every node full
+)
+
+// partition cuts items into nodes of at most per entries. Old nodes whose
+// entries recur unchanged (and in order) are kept whole, as the packing
+// allows; the items between them are packed full. With keepCascade a run of
+// changed items swallows the following old nodes until it fills its last
+// node (or leaves one free slot, as libext2fs does), so one extent too many
+// in a full node does not leave a nearly empty node behind.
+func partition(items []item, old [][]item, per int, mode packing) []group {
+	byFirst := map[item]int{}
+	if mode != keepNone {
+		for g, o := range old {
+			if len(o) > 0 && len(o) <= per {
+				byFirst[o[0]] = g
+			}
+		}
 	}
-	out := make([]uint64, 0, len(levels)*RootMax)
-	var walk func(d, j int)
-	walk = func(d, j int) {
-		out = append(out, levels[d][j])
-		if d == 0 {
-			return
+	match := func(i int) int {
+		g, ok := byFirst[items[i]]
+		if !ok || i+len(old[g]) > len(items) {
+			return -1
 		}
-		lo, hi := children(counts, per, d, j)
-		for c := lo; c < hi; c++ {
-			walk(d-1, c)
+		for k, it := range old[g] {
+			if items[i+k] != it {
+				return -1
+			}
 		}
+		return g
 	}
-	if n := len(levels); n > 0 {
-		for j := range levels[n-1] {
-			walk(n-1, j)
+	var out []group
+	changed := false
+	for i := 0; i < len(items); {
+		if !(changed && mode == keepPrefix) {
+			if g := match(i); g >= 0 {
+				out = append(out, group{start: i, n: len(old[g]), keep: g})
+				i += len(old[g])
+				continue
+			}
 		}
+		changed = true
+		// A loose run reaches the next kept node (or the end).
+		j := i + 1
+		for j < len(items) {
+			g := -1
+			if mode != keepPrefix {
+				g = match(j)
+			}
+			if g < 0 {
+				j++
+				continue
+			}
+			if r := (j - i) % per; mode == keepCascade && r != 0 && r != per-1 {
+				j += len(old[g]) // spill into the next node rather than leave a gap
+				continue
+			}
+			break
+		}
+		// A run that would end in a part-filled node goes into the kept
+		// node before it when that has room: rewriting that node beats a
+		// new, nearly empty one (an append fills the last leaf first).
+		if k, r := len(out)-1, (j-i)%per; r != 0 && k >= 0 && out[k].keep >= 0 && out[k].n+r <= per {
+			i = out[k].start
+			out = out[:k]
+		}
+		for ; i < j; i += per {
+			out = append(out, group{start: i, n: min(per, j-i), keep: -1})
+		}
+		i = j
 	}
 	return out
 }
 
-// assignment is which block every planned node goes to.
-type assignment struct {
-	levels    [][]uint64      // block per node, by eh_depth then position
-	oldNode   map[uint64]bool // blocks that held a node of the old tree
-	allocated []uint64        // blocks taken from the Allocator
-	surplus   []uint64        // old node blocks the new tree does not use
-}
-
-// assign gives every node of the new shape a block: the old tree's node at
-// the same level and position when there is one (so an unchanged prefix of
-// the file keeps its node blocks), then the old tree's other nodes in tree
-// order, then fresh blocks from a, asked for near the last placed node or,
-// with none placed, near the node's first data block. On error every block
-// taken from a is given back.
-func assign(counts []int, old *Tree, ext []Mapping, per int, a Allocator, opt Options) (*assignment, error) {
-	as := &assignment{levels: make([][]uint64, len(counts)), oldNode: map[uint64]bool{}}
-	used := map[uint64]bool{}
-	if old != nil {
-		for _, b := range old.Nodes {
-			as.oldNode[b] = true
-		}
-	}
-	for d, c := range counts {
-		as.levels[d] = make([]uint64, c)
-		for j := range c {
-			if old != nil && d < len(old.Levels) && j < len(old.Levels[d]) && !used[old.Levels[d][j]] {
-				as.levels[d][j] = old.Levels[d][j]
-				used[old.Levels[d][j]] = true
+// wouldRebuild applies e2fsck_should_rebuild_extents to a planned tree:
+// counts[d] holds the entry count of every node at eh_depth d, and the root
+// holds rootEntries. e2fsck offers to rebuild a tree when some level's spare
+// room exceeds a block's worth of entries (it could be narrower) or a level
+// holds fewer entries than a shallower level could (it could be shorter).
+// Like e2fsck, it counts a non-root node that is not full as one entry
+// smaller, because libext2fs leaves a free slot when it splits on append.
+func wouldRebuild(counts [][]int, rootEntries, per int) bool {
+	depth := len(counts)
+	num := make([]int, depth+1) // by e2fsck level: 0 is the root
+	room := make([]int, depth+1)
+	num[0], room[0] = rootEntries, RootMax
+	for d, nodes := range counts {
+		lv := depth - d
+		for _, n := range nodes {
+			num[lv] += n
+			room[lv] += per
+			if n < per {
+				room[lv]--
 			}
 		}
 	}
-	var pool []uint64
-	if old != nil {
-		for _, b := range old.Nodes {
-			if !used[b] {
+	for i := 0; i <= depth; i++ {
+		if room[i]-num[i] > per {
+			return true
+		}
+		for j := 0; j < i; j++ {
+			if num[i] < room[j] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// oldLevels splits the old tree's entries per node, level by level, in the
+// item form partition compares against. It returns nil when old's node lists
+// do not add up (a tree not made by Read or Build), and then nothing is kept.
+func oldLevels(old *Tree) [][][]item {
+	if old == nil || len(old.Entries) != len(old.Levels) || old.Depth != len(old.Levels) {
+		return nil
+	}
+	out := make([][][]item, len(old.Levels))
+	items := leafItems(old.Mappings)
+	for d := range old.Levels {
+		if len(old.Entries[d]) != len(old.Levels[d]) {
+			return nil
+		}
+		next := make([]item, 0, len(old.Levels[d]))
+		at := 0
+		for j, n := range old.Entries[d] {
+			if n <= 0 || at+n > len(items) {
+				return nil
+			}
+			out[d] = append(out[d], items[at:at+n])
+			next = append(next, item{logical: items[at].logical, phys: old.Levels[d][j]})
+			at += n
+		}
+		if at != len(items) {
+			return nil
+		}
+		items = next
+	}
+	return out
+}
+
+// layout is a planned tree: for each eh_depth the node groups and blocks.
+// Blocks not yet allocated hold placeholders at or above placeholderBase.
+type layout struct {
+	groups [][]group
+	blocks [][]uint64
+	root   int // entries in the root
+}
+
+// placeholderBase marks a node block still to be allocated; real blocks are
+// below MaxPhysical.
+const placeholderBase = MaxPhysical
+
+// plan lays the tree out level by level with the given packing. Kept nodes
+// stay in their old blocks; other nodes take the old blocks of their level
+// that no kept node holds, in order, then leftovers of lower levels, then
+// placeholders for blocks to allocate.
+func plan(ext []Mapping, old *Tree, olds [][][]item, per int, mode packing) (*layout, error) {
+	lay := &layout{}
+	items := leafItems(ext)
+	var spare []uint64
+	next := uint64(placeholderBase)
+	for d := 0; len(items) > RootMax; d++ {
+		if d >= MaxDepth {
+			return nil, fmt.Errorf("tree would exceed depth %d", MaxDepth)
+		}
+		var oldGroups [][]item
+		var oldBlocks []uint64
+		if d < len(olds) {
+			oldGroups, oldBlocks = olds[d], old.Levels[d]
+		}
+		groups := partition(items, oldGroups, per, mode)
+		kept := map[uint64]bool{}
+		for _, g := range groups {
+			if g.keep >= 0 {
+				kept[oldBlocks[g.keep]] = true
+			}
+		}
+		var pool []uint64
+		for _, b := range oldBlocks {
+			if !kept[b] {
 				pool = append(pool, b)
 			}
 		}
-	}
-	last := uint64(0)
-	for d, c := range counts {
-		for j := range c {
-			if as.levels[d][j] != 0 {
-				last = as.levels[d][j]
-				continue
+		pool = append(pool, spare...)
+		blocks := make([]uint64, len(groups))
+		nextItems := make([]item, len(groups))
+		for j, g := range groups {
+			switch {
+			case g.keep >= 0:
+				blocks[j] = oldBlocks[g.keep]
+			case len(pool) > 0:
+				blocks[j], pool = pool[0], pool[1:]
+			default:
+				blocks[j] = next
+				next++
 			}
-			if len(pool) > 0 {
-				as.levels[d][j], pool = pool[0], pool[1:]
-				used[as.levels[d][j]] = true
-				last = as.levels[d][j]
-				continue
-			}
-			goal := last + 1
-			if last == 0 {
-				goal = ext[firstExtent(d, j, per)].Physical
-			}
-			b, err := a.AllocBlock(goal)
-			if err == nil && (b < opt.FirstDataBlock || b >= opt.BlocksCount || used[b]) {
-				err = fmt.Errorf("allocator returned block %d, outside [%d, %d) or already a node", b, opt.FirstDataBlock, opt.BlocksCount)
-				as.allocated = append(as.allocated, b)
-			}
-			if err != nil {
-				for _, x := range as.allocated {
-					_ = a.FreeBlock(x) // best effort: the first error is the one to report
-				}
-				return nil, fmt.Errorf("ext4: inode %d: allocate extent node block near %d: %w", opt.Ino, goal, err)
-			}
-			as.levels[d][j] = b
-			as.allocated = append(as.allocated, b)
-			used[b] = true
-			last = b
+			nextItems[j] = item{logical: items[g.start].logical, phys: blocks[j]}
 		}
+		spare = pool
+		lay.groups = append(lay.groups, groups)
+		lay.blocks = append(lay.blocks, blocks)
+		items = nextItems
 	}
-	as.surplus = pool
-	return as, nil
+	lay.root = len(items)
+	return lay, nil
 }
 
-// firstExtent is the index of the first extent under node j of level d.
-func firstExtent(d, j, per int) int {
-	for range d + 1 {
-		j *= per
+// counts is the entry count of every planned node, by eh_depth.
+func (l *layout) counts() [][]int {
+	out := make([][]int, len(l.groups))
+	for d, gs := range l.groups {
+		for _, g := range gs {
+			out[d] = append(out[d], g.n)
+		}
 	}
-	return j
+	return out
 }

@@ -50,7 +50,10 @@ func Read(root []byte, r Reader, opt Options) (*Tree, error) {
 	if h.Depth > MaxDepth {
 		return nil, w.errf(rootBlock, "depth %d exceeds %d", h.Depth, MaxDepth)
 	}
-	w.t = &Tree{Depth: int(h.Depth), Levels: make([][]uint64, h.Depth)}
+	w.t = &Tree{Depth: int(h.Depth)}
+	if h.Depth > 0 {
+		w.t.Levels, w.t.Entries = make([][]uint64, h.Depth), make([][]int, h.Depth)
+	}
 	copy(w.t.Root[:], root[:RootSize])
 	if err := w.node(rootBlock, root, h, 0, maxLogicalEnd); err != nil {
 		return nil, err
@@ -164,6 +167,7 @@ func (w *walker) child(parent uint64, i int, x Index, depth uint16, lo, hi uint6
 	}
 	w.t.Nodes = append(w.t.Nodes, c)
 	w.t.Levels[depth] = append(w.t.Levels[depth], c)
+	w.t.Entries[depth] = append(w.t.Entries[depth], int(h.Entries))
 	return w.node(c, b, h, lo, hi)
 }
 

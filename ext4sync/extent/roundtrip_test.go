@@ -31,6 +31,17 @@ func randomMaps(r *rand.Rand, n int) []Mapping {
 	return out
 }
 
+func minDepth(n, per int) int {
+	d := 0
+	for n > RootMax {
+		n = (n + per - 1) / per
+		d++
+	}
+	return d
+}
+
+func rootEntries(t *Tree) int { return int(DecodeHeader(t.Root[:]).Entries) }
+
 // sparseMaps is n one-block runs that cannot merge.
 func sparseMaps(n int) []Mapping {
 	out := make([]Mapping, n)
@@ -76,9 +87,11 @@ func TestRoundTripRandom(t *testing.T) {
 			s, a := newMemStore(bs), newMemAlloc(1<<20)
 			maps := randomMaps(r, n)
 			tr, _ := build(t, s, a, maps, nil)
-			wantDepth, _ := shape(len(tr.Mappings), per)
-			if tr.Depth != len(wantDepth) {
-				t.Fatalf("bs %d n %d: depth %d, want %d", bs, n, tr.Depth, len(wantDepth))
+			if want := minDepth(len(tr.Mappings), per); tr.Depth != want {
+				t.Fatalf("bs %d n %d: depth %d, want %d", bs, n, tr.Depth, want)
+			}
+			if wouldRebuild(tr.Entries, rootEntries(tr), per) {
+				t.Fatalf("bs %d n %d: e2fsck would rebuild %v", bs, n, tr.Entries)
 			}
 		}
 	}
@@ -243,5 +256,80 @@ func TestLookupRange(t *testing.T) {
 	}
 	if MappedBlocks(maps) != 15 {
 		t.Fatal("MappedBlocks")
+	}
+}
+
+// libext2fsLike builds maps the way libext2fs (mkfs -d, debugfs write)
+// leaves them: appending splits nodes so that every leaf but the last holds
+// per-1 extents.
+func libext2fsLike(t *testing.T, s *memStore, a *memAlloc, maps []Mapping, per int) *Tree {
+	t.Helper()
+	lay := &layout{}
+	items := len(maps)
+	for d := 0; items > RootMax; d++ {
+		var gs []group
+		var bs []uint64
+		for i := 0; i < items; i += per - 1 {
+			gs = append(gs, group{start: i, n: min(per-1, items-i), keep: -1})
+			bs = append(bs, placeholderBase+uint64(len(bs)))
+		}
+		lay.groups = append(lay.groups, gs)
+		lay.blocks = append(lay.blocks, bs)
+		items = len(gs)
+	}
+	lay.root = items
+	tr, _, err := apply(lay, maps, nil, s, a, testOpt())
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Read(tr.Root[:], s, testOpt())
+	if err != nil || !slices.Equal(back.Mappings, maps) {
+		t.Fatalf("libext2fs-like tree does not read back: %v", err)
+	}
+	return back
+}
+
+// A change in the middle of a long file rewrites only the leaf that holds
+// it when the leaf has room, and the leaves after it keep their blocks.
+func TestMiddleChangeKeepsLaterLeaves(t *testing.T) {
+	per := BlockMax(1024)
+	s, a := newMemStore(1024), newMemAlloc(1<<20)
+	maps := sparseMaps(20*(per-1) + 7)
+	tr := libext2fsLike(t, s, a, maps, per)
+	if tr.Depth != 2 || tr.Entries[0][3] != per-1 {
+		t.Fatalf("setup: depth %d entries %v", tr.Depth, tr.Entries)
+	}
+	// Fill the hole after extent 5*(per-1)+3 (in leaf 5) with a new run.
+	i := 5*(per-1) + 3
+	changed := slices.Insert(slices.Clone(maps), i+1, Mapping{Logical: maps[i].Logical + 1, Physical: maps[i].Physical + 100000, Len: 1})
+	tr2, ch := build(t, s, a, changed, tr)
+	if len(ch.Allocated) != 0 || len(ch.Freed) != 0 || !slices.Equal(ch.Written, []uint64{tr.Levels[0][5]}) {
+		t.Fatalf("middle change: %+v, want only leaf 5 (%d) written", ch, tr.Levels[0][5])
+	}
+	// A second insert overflows leaf 5: it spills into leaf 6, which has
+	// a free slot, and nothing after leaf 6 moves.
+	changed = slices.Insert(changed, i+3, Mapping{Logical: maps[i+1].Logical + 1, Physical: maps[i].Physical + 200000, Len: 1})
+	tr3, ch := build(t, s, a, changed, tr2)
+	if len(ch.Allocated) != 0 || len(ch.Freed) != 0 {
+		t.Fatalf("overflow: %+v", ch)
+	}
+	if !slices.Equal(tr3.Levels[0], tr.Levels[0]) || !slices.Equal(tr3.Levels[0][7:], tr.Levels[0][7:]) {
+		t.Fatalf("leaves moved: %v -> %v", tr.Levels[0], tr3.Levels[0])
+	}
+	t.Logf("overflow wrote %v (leaf 5 %d, leaf 6 %d)", ch.Written, tr.Levels[0][5], tr.Levels[0][6])
+}
+
+// In a tree of full leaves, an extra extent in the middle cascades to the
+// end (nowhere else has room), and e2fsck still finds the tree optimal.
+func TestMiddleChangeFullLeaves(t *testing.T) {
+	per := BlockMax(1024)
+	s, a := newMemStore(1024), newMemAlloc(1<<20)
+	maps := sparseMaps(20*per + 7)
+	tr, _ := build(t, s, a, maps, nil)
+	i := 5*per + 3
+	changed := slices.Insert(slices.Clone(maps), i+1, Mapping{Logical: maps[i].Logical + 1, Physical: maps[i].Physical + 100000, Len: 1})
+	tr2, _ := build(t, s, a, changed, tr)
+	if !slices.Equal(tr2.Levels[0][:5], tr.Levels[0][:5]) || wouldRebuild(tr2.Entries, rootEntries(tr2), per) {
+		t.Fatalf("leaves %v -> %v, entries %v", tr.Levels[0], tr2.Levels[0], tr2.Entries)
 	}
 }

@@ -57,6 +57,8 @@ type Tree struct {
 	// leaves left to right, Levels[1] the index blocks above them, and so
 	// on. Build reuses old nodes level by level.
 	Levels [][]uint64
+	// Entries is eh_entries of every node in Levels (same shape).
+	Entries [][]int
 }
 
 // NodeCount is the number of tree blocks outside the inode.

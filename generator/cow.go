@@ -60,9 +60,7 @@ func (g Geometry) Validate() error {
 // COWBytes is the space the snapshot's exception store uses after N
 // distinct chunks have been written, per the measured dm-snapshot model:
 // (2 + N + floor(N / (C/16))) * C.
-//
-// TODO(integrator): switch to blockmap's cost model once it exports the
-// same formula, so there is one definition in the product.
+// DiffImages checks it against blockmap's model on every run.
 func COWBytes(chunksWritten, chunkSize int64) int64 {
 	perMeta := chunkSize / exceptionBytes
 	if perMeta <= 0 {

@@ -25,6 +25,9 @@ const (
 	// headerChunks is the store's fixed overhead: the header chunk and the
 	// first metadata area.
 	headerChunks = 2
+	// MaxUnits bounds the units (and chunks) of an image, so that the
+	// bitsets tracking them stay small (256 MiB at most).
+	MaxUnits = 1 << 31
 )
 
 // Model holds the parameters of the cost model. WriteUnit (W) and Chunk (C)
@@ -49,11 +52,17 @@ func (m Model) Validate() error {
 	if m.ImageSize < 0 {
 		return fmt.Errorf("blockmap: image size %d: must not be negative", m.ImageSize)
 	}
+	if m.Units() > MaxUnits || m.Chunks() > MaxUnits {
+		return fmt.Errorf("blockmap: image of %d bytes: more than %d write units or chunks", m.ImageSize, MaxUnits)
+	}
 	return nil
 }
 
 // errRange is returned for byte ranges or unit numbers outside the image.
 var errRange = errors.New("outside the image")
+
+// The accessors below are meant for a valid model; on an invalid one they
+// return zero rather than divide by zero.
 
 // Units is the number of write units tiling the image.
 func (m Model) Units() int64 { return ceilDiv(m.ImageSize, m.WriteUnit) }
@@ -62,7 +71,7 @@ func (m Model) Units() int64 { return ceilDiv(m.ImageSize, m.WriteUnit) }
 func (m Model) Chunks() int64 { return ceilDiv(m.ImageSize, m.Chunk) }
 
 // ExceptionsPerChunk is E = C/16, the exceptions one metadata chunk holds.
-func (m Model) ExceptionsPerChunk() int64 { return m.Chunk / exceptionSize }
+func (m Model) ExceptionsPerChunk() int64 { return max(m.Chunk/exceptionSize, 0) }
 
 // UnitSpan returns the byte range [off, off+n) of unit u; the last unit of
 // the image may be shorter than W.
@@ -74,7 +83,7 @@ func (m Model) UnitSpan(u int64) (off, n int64) {
 // UnitsOf returns the units [first, last] that the byte range [off, off+n)
 // touches. ok is false for an empty range.
 func (m Model) UnitsOf(off, n int64) (first, last int64, ok bool) {
-	if n <= 0 {
+	if n <= 0 || m.WriteUnit <= 0 {
 		return 0, 0, false
 	}
 	return off / m.WriteUnit, (off + n - 1) / m.WriteUnit, true
@@ -105,7 +114,7 @@ func (m Model) checkUnit(u int64) error {
 }
 
 func ceilDiv(a, b int64) int64 {
-	if a <= 0 {
+	if a <= 0 || b <= 0 {
 		return 0
 	}
 	return (a + b - 1) / b

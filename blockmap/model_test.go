@@ -37,6 +37,7 @@ func TestValidate(t *testing.T) {
 		{WriteUnit: mib, Chunk: 12 * kib, ImageSize: mib},
 		{WriteUnit: mib, Chunk: mib, ImageSize: mib},
 		{WriteUnit: mib, Chunk: 4 * kib, ImageSize: -1},
+		{WriteUnit: 1, Chunk: 4 * kib, ImageSize: 1 << 40},
 	}
 	for _, m := range bad {
 		if err := m.Validate(); err == nil || !strings.HasPrefix(err.Error(), "blockmap: ") {
@@ -66,6 +67,9 @@ func TestMeasured(t *testing.T) {
 	}
 	if r != want {
 		t.Fatalf("got  %+v\nwant %+v", r, want)
+	}
+	if m.COWBytes(21760) != r.COWBytes {
+		t.Errorf("COWBytes(21760) = %d, want %d", m.COWBytes(21760), r.COWBytes)
 	}
 	if !r.Fits(r.COWBytes, 0) || r.Fits(r.COWBytes, 1) || r.Fits(32*mib, 0) {
 		t.Errorf("Fits is wrong for %d COW bytes", r.COWBytes)

@@ -43,8 +43,13 @@ func (r Result) Fits(storeBytes, reserveBytes int64) bool {
 }
 
 // COWBytes is the exception store use after n distinct chunks are written.
+// It is zero for a model whose chunk is too small to hold an exception.
 func (m Model) COWBytes(n int64) int64 {
-	return (headerChunks + n + n/m.ExceptionsPerChunk()) * m.Chunk
+	e := m.ExceptionsPerChunk()
+	if e <= 0 {
+		return 0
+	}
+	return (headerChunks + n + n/e) * m.Chunk
 }
 
 // Estimate returns the cost of writing the given units (in any order;

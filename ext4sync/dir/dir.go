@@ -46,9 +46,18 @@ const (
 )
 
 type cached struct {
+	lblk  uint32
 	b     []byte
 	kind  blockKind
 	dirty bool
+}
+
+// touch marks a block changed by the running operation.
+func (d *Dir) touch(c *cached) {
+	if !c.dirty {
+		c.dirty = true
+		d.dirty = append(d.dirty, c.lblk)
+	}
 }
 
 // Dir is an open directory. It caches the blocks it reads; nothing else may
@@ -62,6 +71,10 @@ type Dir struct {
 	hashVer uint8 // effective hash version (unsigned variants resolved)
 	levels  int   // indirect_levels
 	cache   map[uint32]*cached
+	dirty   []uint32 // blocks changed by the running operation
+	// testHash, when set and ok, overrides the name hash (tests force
+	// collisions with it).
+	testHash func(name []byte) (hash uint32, ok bool)
 }
 
 // minBlockSize is the smallest ext4 block.
@@ -123,7 +136,7 @@ func (d *Dir) get(lblk uint32, kind blockKind) (*cached, error) {
 			return nil, err
 		}
 	}
-	c := &cached{b: b, kind: kind}
+	c := &cached{lblk: lblk, b: b, kind: kind}
 	d.cache[lblk] = c
 	return c, nil
 }
@@ -166,8 +179,9 @@ func (d *Dir) fresh(kind blockKind) (uint32, *cached, error) {
 	if _, ok := d.cache[lblk]; ok {
 		return 0, nil, fmt.Errorf("dir: appended block %d is already in use", lblk)
 	}
-	c := &cached{b: make([]byte, d.p.BlockSize), kind: kind, dirty: true}
+	c := &cached{lblk: lblk, b: make([]byte, d.p.BlockSize), kind: kind}
 	d.cache[lblk] = c
+	d.touch(c)
 	return lblk, c, nil
 }
 
@@ -187,18 +201,18 @@ func (d *Dir) dirents(lblk uint32, c *cached) ([]dirent, error) {
 // run applies op and writes the blocks it dirtied, in block order; on error
 // it forgets every change.
 func (d *Dir) run(op func() error) error {
+	d.dirty = nil
 	if err := op(); err != nil {
 		d.cache = map[uint32]*cached{}
 		return err
 	}
-	lblks := make([]uint32, 0, len(d.cache))
-	for l, c := range d.cache {
-		if c.dirty {
-			lblks = append(lblks, l)
-		}
-	}
+	lblks := d.dirty
+	d.dirty = nil
 	sort.Slice(lblks, func(i, j int) bool { return lblks[i] < lblks[j] })
-	for _, l := range lblks {
+	for i, l := range lblks {
+		if i > 0 && l == lblks[i-1] {
+			continue
+		}
 		c := d.cache[l]
 		if err := d.seal(l, c); err != nil {
 			d.cache = map[uint32]*cached{}

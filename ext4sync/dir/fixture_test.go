@@ -10,9 +10,11 @@ import (
 )
 
 const (
-	bigCount   = 3000
-	smallCount = 5
-	fixSeed    = 42
+	bigCount    = 3000
+	smallCount  = 5
+	fixSeed     = 42
+	fixUUID     = "6b0b7e4c-31a4-4d0e-9c55-0a2f1f7d9e01"
+	fixHashSeed = "2f1c9a3e-8d47-4b6a-b0e2-5c7d91a4f608"
 )
 
 // bigName is the i'th name in /bigdir: varied lengths, some non-ASCII bytes
@@ -81,7 +83,9 @@ func fixture(t testing.TB, bs int) string {
 		fixDir = d
 	}
 	tree := buildTree(t)
-	img := mkImage(t, tree, bs, "32M")
+	// A fixed UUID and hash seed make the fixture, and so every scenario's
+	// block layout, the same on every run.
+	img := mkImage(t, tree, bs, "32M", "-U", fixUUID, "-E", "hash_seed="+fixHashSeed)
 	dst := filepath.Join(fixDir, fmt.Sprintf("base-%d.img", bs))
 	b, err := os.ReadFile(img)
 	if err != nil {

@@ -118,6 +118,11 @@ func (d *Dir) nextLeaf(frames []frame) (uint32, uint32, bool, error) {
 }
 
 func (d *Dir) hash(name []byte) (uint32, error) {
+	if d.testHash != nil {
+		if h, ok := d.testHash(name); ok {
+			return h, nil
+		}
+	}
 	h, err := NameHash(d.hashVer, d.p.HashSeed, name)
 	return h.Major, err
 }
@@ -248,7 +253,7 @@ func (d *Dir) addLevel(root frame) error {
 	putDx(root.c.b, root.dx)
 	d.levels++
 	root.c.b[rootIndirect] = byte(d.levels)
-	root.c.dirty = true
+	d.touch(root.c)
 	return nil
 }
 
@@ -268,10 +273,10 @@ func (d *Dir) splitNode(parent, full frame) error {
 	putDx(c.b, n)
 	full.dx.entries = full.dx.entries[:keep]
 	putDx(full.c.b, full.dx)
-	full.c.dirty = true
+	d.touch(full.c)
 	parent.dx.insertAfter(parent.at, dxEntry{hash: hash2, block: lblk})
 	putDx(parent.c.b, parent.dx)
-	parent.c.dirty = true
+	d.touch(parent.c)
 	return nil
 }
 
@@ -331,11 +336,11 @@ func (d *Dir) splitLeaf(frames []frame, lblk uint32, c *cached) error {
 	copy(old, c.b)
 	d.pack(nc.b, old, m[split:])
 	d.pack(c.b, old, m[:split])
-	c.dirty = true
+	d.touch(c)
 	bottom := frames[len(frames)-1]
 	bottom.dx.insertAfter(bottom.at, dxEntry{hash: hash2, block: nlblk})
 	putDx(bottom.c.b, bottom.dx)
-	bottom.c.dirty = true
+	d.touch(bottom.c)
 	return nil
 }
 

@@ -174,7 +174,7 @@ func (d *Dir) insertInto(lblk uint32, c *cached, name []byte, e Entry) (bool, er
 		}
 		clear(c.b[off : off+rl])
 		putDirent(c.b, off, rl, e.Inode, name, e.Type)
-		c.dirty = true
+		d.touch(c)
 		return true, nil
 	}
 	return false, nil
@@ -206,7 +206,7 @@ func (d *Dir) Remove(name string) error {
 			b[de.off+deFileType] = 0
 			clear(b[de.off+deName : de.off+de.recLen])
 		}
-		p.c.dirty = true
+		d.touch(p.c)
 		return nil
 	})
 }
@@ -223,7 +223,7 @@ func (d *Dir) SetParent(ino uint32) error {
 				return err
 			}
 			binary.LittleEndian.PutUint32(c.b[rootDotDot+deInode:], ino)
-			c.dirty = true
+			d.touch(c)
 			return nil
 		}
 		c, err := d.get(0, kindLeaf)
@@ -238,7 +238,7 @@ func (d *Dir) SetParent(ino uint32) error {
 			return fmt.Errorf("dir: block 0: second entry is not \"..\"")
 		}
 		binary.LittleEndian.PutUint32(c.b[ents[1].off+deInode:], ino)
-		c.dirty = true
+		d.touch(c)
 		return nil
 	})
 }
@@ -273,9 +273,12 @@ func Init(f File, p Params, self, parent uint32) error {
 	if p.FileType {
 		ft = TypeDir
 	}
-	c := &cached{b: make([]byte, p.BlockSize), kind: kindLeaf, dirty: true}
-	d.cache[0] = c
-	putDirent(c.b, 0, dotRecLen, self, []byte("."), ft)
-	putDirent(c.b, dotRecLen, d.leafEnd()-dotRecLen, parent, []byte(".."), ft)
-	return d.run(func() error { return nil })
+	return d.run(func() error {
+		c := &cached{lblk: 0, b: make([]byte, p.BlockSize), kind: kindLeaf}
+		d.cache[0] = c
+		d.touch(c)
+		putDirent(c.b, 0, dotRecLen, self, []byte("."), ft)
+		putDirent(c.b, dotRecLen, d.leafEnd()-dotRecLen, parent, []byte(".."), ft)
+		return nil
+	})
 }

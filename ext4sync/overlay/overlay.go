@@ -131,3 +131,7 @@ func (d *Device) Close() error {
 	}
 	return err
 }
+
+// Base returns the read-only base the device overlays, e.g. to compare the
+// device with it.
+func (d *Device) Base() io.ReaderAt { return d.base }

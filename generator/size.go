@@ -45,7 +45,7 @@ var sizeSuffixes = map[string]int64{
 // ("4KiB", "32MiB", "1GiB", "1TiB"), single-letter binary units as LVM and
 // dd use them ("32M" = 32 MiB, "4k" = 4 KiB) and two-letter SI units
 // ("1MB" = 1,000,000 bytes). Suffixes are case-insensitive and may follow
-// a space. Only whole numbers are accepted; the result must be > 0.
+// a space. Only whole, non-negative numbers are accepted.
 func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := 0
@@ -63,9 +63,6 @@ func ParseSize(s string) (int64, error) {
 	mult, ok := sizeSuffixes[suffix]
 	if !ok {
 		return 0, fmt.Errorf("size %q: unknown unit %q (use B, KiB, MiB, GiB, TiB, K, M, G, T, kB, MB, GB, TB)", s, t[i:])
-	}
-	if n == 0 {
-		return 0, fmt.Errorf("size %q: must be greater than zero", s)
 	}
 	if n > math.MaxInt64/mult {
 		return 0, fmt.Errorf("size %q: too large", s)

@@ -1,24 +1,27 @@
 // Command lvm-um-gen builds Mender lvm-um artifacts whose new rootfs image
 // differs from the previously shipped one in as few snapshot chunks as
-// possible.
+// possible, and refuses releases that would overflow the LVM snapshot.
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
 
-	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 func main() {
-	root := &cobra.Command{
-		Use:           "lvm-um-gen",
-		Short:         "Generate Mender lvm-um rootfs updates that fit in an LVM snapshot",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	a := &app{
+		stdout:     os.Stdout,
+		stderr:     os.Stderr,
+		newBuilder: newEngineBuilder,
+		stderrTTY:  term.IsTerminal(int(os.Stderr.Fd())),
+		getenv:     os.Getenv,
 	}
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "lvm-um-gen:", err)
-		os.Exit(1)
-	}
+	code := a.run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
 }

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"github.com/lvm-um-gen/lvm-um-gen/generator"
+	"github.com/spf13/cobra"
+)
+
+type estimateFlags struct {
+	base, rootfs string
+	snapshot     int64
+	reserve      int64
+	geometry     generator.Geometry
+	json         bool
+	top          int
+	mapPath      string
+	quiet        bool
+}
+
+func (a *app) estimateCmd() *cobra.Command {
+	var f estimateFlags
+	cmd := &cobra.Command{
+		Use:   "estimate --base OLD --rootfs NEW [--snapshot-size SIZE]",
+		Short: "Predict the snapshot space a release needs, without writing an artifact",
+		Long: `estimate builds the new image in a temporary directory exactly as
+generate would, measures it against the base and prints the prediction
+and the top contributors, then deletes the image. With --snapshot-size
+it also says whether the release fits (exit code 3 when it does not).
+--json prints the same JSON report as generate --report.
+
+` + exitCodesHelp,
+		Example: `  lvm-um-gen estimate --base v1.ext4 --rootfs rootfs-v2/ --snapshot-size 32MiB
+  lvm-um-gen estimate --base v1.ext4 --rootfs rootfs-v2/ --write-unit 4KiB --json --top 20`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return classify(a.runEstimate(cmd, &f))
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.base, "base", "", "the previously shipped ext4 image (required)")
+	fs.StringVar(&f.rootfs, "rootfs", "", "the new rootfs directory (required)")
+	sizeFlag(fs, &f.snapshot, "snapshot-size", 0, "size of the snapshot's COW store; enables the fits verdict")
+	reserveFlag(fs, &f.reserve)
+	geometryFlags(fs, &f.geometry)
+	fs.BoolVar(&f.json, "json", false, "print the JSON report instead of the summary")
+	fs.IntVar(&f.top, "top", generator.DefaultTop, "contributors to list")
+	fs.StringVar(&f.mapPath, "map", "", "write an SVG map of changed units (not implemented yet)")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bars")
+	return cmd
+}
+
+func (a *app) runEstimate(cmd *cobra.Command, f *estimateFlags) error {
+	if f.base == "" || f.rootfs == "" {
+		return usageErr("--base and --rootfs are required (see --help)")
+	}
+	if err := notImplementedMap(f.mapPath); err != nil {
+		return err
+	}
+	if err := checkTop(f.top); err != nil {
+		return err
+	}
+	opts := &generator.Options{
+		BasePath:      f.base,
+		RootfsPath:    f.rootfs,
+		Geometry:      f.geometry,
+		SnapshotBytes: f.snapshot,
+		ReserveBytes:  f.reserve,
+		Top:           f.top,
+		Progress:      a.progress(f.quiet || f.json),
+	}
+	if f.top == 0 {
+		opts.Top = -1
+	}
+	r, err := generator.Estimate(cmd.Context(), a.newBuilder(), opts)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		data, err := generator.MarshalReport(r)
+		if err != nil {
+			return err
+		}
+		if _, err := a.stdout.Write(data); err != nil {
+			return err
+		}
+	} else {
+		if err := generator.WriteSummary(a.stdout, r); err != nil {
+			return err
+		}
+		generator.WriteContributors(a.stdout, r.TopContributors, r.WriteUnitBytes)
+	}
+	if r.Fits != nil && !*r.Fits {
+		return &generator.RefusalError{Report: r}
+	}
+	return nil
+}

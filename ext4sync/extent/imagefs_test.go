@@ -50,7 +50,7 @@ const (
 
 // needTool skips the test when an e2fsprogs tool is missing, unless
 // LVMUM_REQUIRE_TOOLS=1.
-func needTool(t *testing.T, names ...string) {
+func needTool(t testing.TB, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, err := exec.LookPath(n); err != nil {
@@ -62,8 +62,10 @@ func needTool(t *testing.T, names ...string) {
 	}
 }
 
+var lookPath = exec.LookPath
+
 // run runs a tool and returns its stdout and exit code.
-func run(t *testing.T, name string, args ...string) (string, int) {
+func run(t testing.TB, name string, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	var out, errb bytes.Buffer
@@ -78,7 +80,7 @@ func run(t *testing.T, name string, args ...string) (string, int) {
 	return out.String(), 0
 }
 
-func debugfs(t *testing.T, img, req string) string {
+func debugfs(t testing.TB, img, req string) string {
 	t.Helper()
 	out, code := run(t, "debugfs", "-R", req, img)
 	if code != 0 {
@@ -116,7 +118,7 @@ func TestMain(m *testing.M) {
 }
 
 // fixture returns a private copy of the image for spec.
-func fixture(t *testing.T, spec fixtureSpec) string {
+func fixture(t testing.TB, spec fixtureSpec) string {
 	t.Helper()
 	needTool(t, "mkfs.ext4", "fsck.ext4", "debugfs", "e2fsck")
 	fixtureMu.Lock()
@@ -137,7 +139,7 @@ func fixture(t *testing.T, spec fixtureSpec) string {
 	return img
 }
 
-func makeFixture(t *testing.T, spec fixtureSpec) string {
+func makeFixture(t testing.TB, spec fixtureSpec) string {
 	dir, err := os.MkdirTemp(fixtureDir, "fx-")
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +207,7 @@ type image struct {
 	inoLocation map[uint32]int64
 }
 
-func openImage(t *testing.T, path string) *image {
+func openImage(t testing.TB, path string) *image {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -252,7 +254,7 @@ var imapRE = regexp.MustCompile(`Inode (\d+) is part of block group \d+\s+locate
 
 // inode returns the inode number of path, its raw bytes and the options
 // to read its tree.
-func (im *image) inode(t *testing.T, path string) (uint32, []byte, Options) {
+func (im *image) inode(t testing.TB, path string) (uint32, []byte, Options) {
 	t.Helper()
 	m := imapRE.FindStringSubmatch(debugfs(t, im.path, "imap "+path))
 	if m == nil {
@@ -273,7 +275,7 @@ func (im *image) inode(t *testing.T, path string) (uint32, []byte, Options) {
 }
 
 // writeInode stores raw with a fresh inode checksum.
-func (im *image) writeInode(t *testing.T, ino uint32, raw []byte, seed uint32) {
+func (im *image) writeInode(t testing.TB, ino uint32, raw []byte, seed uint32) {
 	t.Helper()
 	le := binary.LittleEndian
 	hasHi := len(raw) > goodOldInode && goodOldInode+int(le.Uint16(raw[inoExtraIsize:])) >= inoCsumHi+2
@@ -297,7 +299,7 @@ var exLeafRE = regexp.MustCompile(`^\s*(\d+)/\s*(\d+)\s+\d+/\s*\d+\s+(\d+)\s*-\s
 
 // debugfsExtents parses `debugfs -R 'ex PATH'`: the leaf extents and the
 // tree depth.
-func debugfsExtents(t *testing.T, img, path string) ([]Mapping, int) {
+func debugfsExtents(t testing.TB, img, path string) ([]Mapping, int) {
 	t.Helper()
 	var out []Mapping
 	depth := 0
@@ -318,7 +320,7 @@ func debugfsExtents(t *testing.T, img, path string) ([]Mapping, int) {
 var etbRE = regexp.MustCompile(`\(ETB\d+\):(\d+)`)
 
 // debugfsNodes lists the extent tree blocks `debugfs -R 'stat PATH'` shows.
-func debugfsNodes(t *testing.T, img, path string) []uint64 {
+func debugfsNodes(t testing.TB, img, path string) []uint64 {
 	t.Helper()
 	var out []uint64
 	for _, m := range etbRE.FindAllStringSubmatch(debugfs(t, img, "stat "+path), -1) {
@@ -328,7 +330,7 @@ func debugfsNodes(t *testing.T, img, path string) []uint64 {
 	return out
 }
 
-func e2fsckClean(t *testing.T, img string) {
+func e2fsckClean(t testing.TB, img string) {
 	t.Helper()
 	if out, code := run(t, "e2fsck", "-fn", img); code != 0 {
 		t.Fatalf("e2fsck -fn: exit %d\n%s", code, out)

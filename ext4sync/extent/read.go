@@ -146,15 +146,7 @@ func (w *walker) child(parent uint64, i int, x Index, depth uint16, lo, hi uint6
 	if err := w.checkHeader(c, h, BlockMax(w.bs)); err != nil {
 		return err
 	}
-	if h.Depth != depth {
-		return w.errf(c, "eh_depth %d, want %d under block %d", h.Depth, depth, parent)
-	}
-	if h.Entries == 0 {
-		return w.errf(c, "empty node")
-	}
-	if first := binary.LittleEndian.Uint32(b[HeaderSize:]); first != x.Block {
-		return w.errf(c, "first entry starts at logical %d, but its index says %d", first, x.Block)
-	}
+	// Check integrity before trusting any entry.
 	if w.opt.Csum {
 		off := tailOffset(h.Max)
 		if off+TailSize > len(b) {
@@ -164,6 +156,15 @@ func (w *walker) child(parent uint64, i int, x Index, depth uint16, lo, hi uint6
 		if got := Checksum(w.opt.Seed, b, h.Max); got != want {
 			return fmt.Errorf("ext4: inode %d extent node block %d: stored %#08x, computed %#08x: %w", w.opt.Ino, c, want, got, ErrChecksum)
 		}
+	}
+	if h.Depth != depth {
+		return w.errf(c, "eh_depth %d, want %d under block %d", h.Depth, depth, parent)
+	}
+	if h.Entries == 0 {
+		return w.errf(c, "empty node")
+	}
+	if first := binary.LittleEndian.Uint32(b[HeaderSize:]); first != x.Block {
+		return w.errf(c, "first entry starts at logical %d, but its index says %d", first, x.Block)
 	}
 	w.t.Nodes = append(w.t.Nodes, c)
 	w.t.Levels[depth] = append(w.t.Levels[depth], c)

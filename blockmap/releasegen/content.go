@@ -26,21 +26,40 @@ func binary(r *rand.Rand, size int) []byte {
 		if i+run > size {
 			run = size - i
 		}
-		switch r.IntN(8) {
+		switch r.IntN(10) {
 		case 0: // zero padding
 		case 1, 2: // a repeated small table
 			pat := byte(r.IntN(256))
 			for j := 0; j < run; j++ {
 				b[i+j] = pat + byte(j%7)
 			}
-		default: // code
+		case 4, 5: // a sequence seen earlier (prologues, inlined helpers)
+			if i > run {
+				from := r.IntN(i - run)
+				copy(b[i:i+run], b[from:from+run])
+				break
+			}
+			fallthrough
+		case 3: // immediates and addresses
 			for j := 0; j < run; j++ {
 				b[i+j] = byte(r.Uint32())
+			}
+		default: // instructions: a skewed alphabet, like real machine code
+			for j := 0; j < run; j++ {
+				b[i+j] = opcodes[r.IntN(len(opcodes))]
 			}
 		}
 		i += run
 	}
 	return b
+}
+
+// opcodes are frequent x86-64 instruction bytes; code drawn from them has
+// roughly the entropy of real .text sections.
+var opcodes = []byte{
+	0x48, 0x89, 0x8b, 0xe8, 0x0f, 0x85, 0x84, 0x74, 0x75, 0xc3, 0x31, 0xc0,
+	0x83, 0xc4, 0xec, 0x24, 0x44, 0x45, 0x4c, 0x8d, 0x05, 0x15, 0x41, 0x5c,
+	0x5d, 0x55, 0x53, 0x39, 0xff, 0x00, 0x01, 0x10, 0x20, 0x08, 0x18, 0x28,
 }
 
 var words = []string{

@@ -35,6 +35,10 @@ type Params struct {
 	Indexed     bool      // the inode has EXT4_INDEX_FL
 	LargeDir    bool      // largedir feature: a third htree level
 	Inodes      uint32    // s_inodes_count; 0 skips the inode bound check
+	// DirIndex (the dir_index feature) lets Add turn a full one-block
+	// linear directory into an htree, as the kernel does. When Indexed()
+	// turns true the caller must set EXT4_INDEX_FL on the inode.
+	DirIndex bool
 }
 
 type blockKind uint8
@@ -65,13 +69,14 @@ func (d *Dir) touch(c *cached) {
 // writes all the blocks it changed or, on error, none (a block it appended
 // stays appended, zeroed or unreferenced).
 type Dir struct {
-	f       File
-	p       Params
-	indexed bool
-	hashVer uint8 // effective hash version (unsigned variants resolved)
-	levels  int   // indirect_levels
-	cache   map[uint32]*cached
-	dirty   []uint32 // blocks changed by the running operation
+	f        File
+	p        Params
+	indexed  bool
+	hashVer  uint8 // effective hash version (unsigned variants resolved)
+	levels   int   // indirect_levels
+	cache    map[uint32]*cached
+	dirty    []uint32 // blocks changed by the running operation
+	appended []uint32 // blocks the running operation appended
 	// testHash, when set and ok, overrides the name hash (tests force
 	// collisions with it).
 	testHash func(name []byte) (hash uint32, ok bool)
@@ -179,6 +184,7 @@ func (d *Dir) fresh(kind blockKind) (uint32, *cached, error) {
 	if _, ok := d.cache[lblk]; ok {
 		return 0, nil, fmt.Errorf("dir: appended block %d is already in use", lblk)
 	}
+	d.appended = append(d.appended, lblk)
 	c := &cached{lblk: lblk, b: make([]byte, d.p.BlockSize), kind: kind}
 	d.cache[lblk] = c
 	d.touch(c)
@@ -201,30 +207,44 @@ func (d *Dir) dirents(lblk uint32, c *cached) ([]dirent, error) {
 // run applies op and writes the blocks it dirtied, in block order; on error
 // it forgets every change.
 func (d *Dir) run(op func() error) error {
-	d.dirty = nil
+	d.dirty, d.appended = nil, nil
+	indexed := d.indexed
 	if err := op(); err != nil {
-		d.cache = map[uint32]*cached{}
+		d.abort(indexed)
 		return err
 	}
 	lblks := d.dirty
 	d.dirty = nil
 	sort.Slice(lblks, func(i, j int) bool { return lblks[i] < lblks[j] })
-	for i, l := range lblks {
-		if i > 0 && l == lblks[i-1] {
-			continue
-		}
+	for _, l := range lblks {
 		c := d.cache[l]
 		if err := d.seal(l, c); err != nil {
-			d.cache = map[uint32]*cached{}
+			d.abort(indexed)
 			return err
 		}
 		if err := d.f.WriteBlock(l, c.b); err != nil {
-			d.cache = map[uint32]*cached{}
+			d.abort(indexed)
 			return fmt.Errorf("dir: write block %d: %w", l, err)
 		}
 		c.dirty = false
 	}
 	return nil
+}
+
+// abort forgets a failed operation's changes. Blocks it appended cannot be
+// given back, so they become empty leaves: valid in a linear directory, and
+// in an htree merely unreferenced (e2fsck -D folds them away).
+func (d *Dir) abort(indexed bool) {
+	d.cache = map[uint32]*cached{}
+	d.indexed = indexed
+	for _, l := range d.appended {
+		c := &cached{lblk: l, b: make([]byte, d.p.BlockSize), kind: kindLeaf}
+		d.initLeaf(c.b)
+		if d.seal(l, c) == nil {
+			_ = d.f.WriteBlock(l, c.b) // best effort; the operation's error is what matters
+		}
+	}
+	d.dirty, d.appended = nil, nil
 }
 
 // seal sets a dirty block's checksum.

@@ -157,3 +157,36 @@ func TestNameValidation(t *testing.T) {
 		t.Fatalf(".. inode byte %d, want 77", got)
 	}
 }
+
+// TestAddNoSpace: when the directory cannot grow, Add fails and leaves
+// every block and the directory's shape as they were.
+func TestAddNoSpace(t *testing.T) {
+	for _, dirIndex := range []bool{false, true} {
+		mem := &memFile{bs: 1024, max: 1}
+		p := Params{BlockSize: 1024, FileType: true, Csum: true, Seed: 99, HashVersion: HashHalfMD4, DirIndex: dirIndex}
+		if err := Init(mem, p, 11, rootIno); err != nil {
+			t.Fatal(err)
+		}
+		d, err := Open(mem, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lastErr error
+		for i := 0; i < 1000 && lastErr == nil; i++ {
+			lastErr = d.Add(Entry{Name: strings.Repeat("n", 40) + strconv.Itoa(i), Inode: 12, Type: TypeRegular})
+		}
+		if lastErr == nil || !strings.Contains(lastErr.Error(), "no space") {
+			t.Fatalf("dirIndex %v: %v, want no space", dirIndex, lastErr)
+		}
+		if d.Indexed() || mem.Blocks() != 1 {
+			t.Fatalf("dirIndex %v: indexed %v, %d blocks after a failed Add", dirIndex, d.Indexed(), mem.Blocks())
+		}
+		d2, err := Open(mem, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := mustEntries(t, d), mustEntries(t, d2); len(a) != len(b) || len(a) == 0 {
+			t.Fatalf("dirIndex %v: %d entries cached, %d on disk", dirIndex, len(a), len(b))
+		}
+	}
+}

@@ -134,6 +134,12 @@ func (d *Dir) addLinear(name []byte, e Entry) error {
 			return err
 		}
 	}
+	if n == 1 && d.p.DirIndex {
+		if err := d.makeIndexed(); err != nil {
+			return err
+		}
+		return d.addIndexed(name, e)
+	}
 	lblk, c, err := d.fresh(kindLeaf)
 	if err != nil {
 		return err

@@ -158,6 +158,12 @@ func runScenario(t *testing.T, bs int, path string, scen func(t testing.TB, d *D
 			t.Fatalf("block %d differs between the in-memory and the image run", l)
 		}
 	}
+	if d.Indexed() && !o.params.Indexed {
+		// The directory became an htree: set EXT4_INDEX_FL as the caller must.
+		st := debugfs(t, img, false, "stat "+path)
+		flags, _ := strconv.ParseUint(reInode.FindStringSubmatch(st)[3], 0, 32)
+		debugfs(t, img, true, fmt.Sprintf("sif %s flags %#x", path, flags|indexFlag))
+	}
 	addLinks(t, img, "/target", m.delta)
 	fsckClean(t, img)
 	sameEntries(t, "debugfs ls "+path, debugfsList(t, img, path), m.entries())
@@ -256,6 +262,36 @@ func TestLinearDir(t *testing.T) {
 			})
 			if d.Indexed() || d.f.Blocks() < 2 {
 				t.Fatalf("indexed %v, %d blocks: want a linear dir of several blocks", d.Indexed(), d.f.Blocks())
+			}
+		})
+	}
+}
+
+// TestConvertToHtree lets Add index a full one-block linear directory, as
+// the kernel does with dir_index, then keeps growing and shrinking it.
+func TestConvertToHtree(t *testing.T) {
+	for _, bs := range blockSizes {
+		t.Run(strconv.Itoa(bs), func(t *testing.T) {
+			d := runScenario(t, bs, "/small", func(t testing.TB, d *Dir, m *model) {
+				d.p.DirIndex = true
+				r := rand.New(rand.NewSource(6))
+				i := 0
+				for ; !d.Indexed(); i++ {
+					if d.f.Blocks() != 1 {
+						t.Fatalf("linear dir grew to %d blocks instead of being indexed", d.f.Blocks())
+					}
+					m.add(t, d, newName(r, "conv", i))
+				}
+				for k := range bs / 8 {
+					m.add(t, d, newName(r, "more", k))
+				}
+				m.removeRandom(t, d, r, bs/32)
+			})
+			if !d.Indexed() || d.f.Blocks() < 3 {
+				t.Fatalf("indexed %v, %d blocks", d.Indexed(), d.f.Blocks())
+			}
+			if err := checkHtree(d); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}

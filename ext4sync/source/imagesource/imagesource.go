@@ -1,0 +1,224 @@
+// Package imagesource reads an ext4 image as a tree.Tree: every path reachable
+// from the root directory with its metadata, xattrs (VFS encoding) and, for
+// regular files, a way to read its content. It is the sync's view of the base
+// image (plan.Old's shape) and the "ext4 image" rootfs source.
+//
+// Special inodes (journal, resize, orphan file, quota) are never linked from
+// directories and so never appear; lost+found is an ordinary directory. A
+// directory reached twice, an entry naming a reserved inode, or a directory
+// entry whose type disagrees with its inode is corruption.
+package imagesource
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/dir"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/file"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
+)
+
+// Result is an image's tree and the inode number of every path in it (hard
+// links share a number).
+type Result struct {
+	Tree  *tree.Tree
+	Inode map[string]uint32
+}
+
+// walker is the state of one Read.
+type walker struct {
+	f      *fs.FS
+	sb     disk.Superblock
+	inodes map[uint32]*file.Inode
+	nodes  map[uint32]*tree.Node // metadata per inode, without Path
+	paths  []string
+	ino    map[string]uint32
+	seen   map[uint32]int // non-directory inodes: paths naming them
+	dirs   int
+}
+
+// Read walks the filesystem from the root directory and returns its tree.
+// Contents read regular files through the FS, which must stay open and
+// unchanged while the tree is used.
+func Read(f *fs.FS) (*Result, error) {
+	w := &walker{
+		f:      f,
+		sb:     f.Superblock(),
+		inodes: make(map[uint32]*file.Inode),
+		nodes:  make(map[uint32]*tree.Node),
+		ino:    make(map[string]uint32),
+		seen:   make(map[uint32]int),
+	}
+	if err := w.walk(); err != nil {
+		return nil, err
+	}
+	return w.result(), nil
+}
+
+// dirToDo is a directory waiting to be listed.
+type dirToDo struct {
+	path string
+	ino  uint32
+}
+
+// walk lists every directory once, depth first, bounded by the inode count.
+func (w *walker) walk() error {
+	if _, err := w.load(disk.RootIno, ""); err != nil {
+		return err
+	}
+	w.add("", disk.RootIno)
+	stack := []dirToDo{{"", disk.RootIno}}
+	visited := map[uint32]bool{disk.RootIno: true}
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		w.dirs++
+		if w.dirs > int(w.f.InodesCount()) {
+			return fmt.Errorf("ext4: directory walk exceeds the inode count %d: %w", w.f.InodesCount(), fs.ErrCorrupt)
+		}
+		entries, err := w.list(d)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			p := join(d.path, e.Name)
+			in, err := w.load(e.Inode, p)
+			if err != nil {
+				return err
+			}
+			if err := w.checkEntry(d, e, in); err != nil {
+				return err
+			}
+			if in.Kind() == tree.Dir {
+				if visited[e.Inode] {
+					return fmt.Errorf("ext4: directory inode %d reached again at %q: %w", e.Inode, p, fs.ErrCorrupt)
+				}
+				visited[e.Inode] = true
+				stack = append(stack, dirToDo{p, e.Inode})
+			} else {
+				w.seen[e.Inode]++
+			}
+			w.add(p, e.Inode)
+		}
+	}
+	return nil
+}
+
+// list returns a directory's entries.
+func (w *walker) list(d dirToDo) ([]dir.Entry, error) {
+	in := w.inodes[d.ino]
+	h, err := in.Dir()
+	if err != nil {
+		return nil, fmt.Errorf("ext4: directory %q: %w", display(d.path), err)
+	}
+	es, err := h.Entries()
+	if err != nil {
+		return nil, fmt.Errorf("ext4: directory %q (inode %d): %w", display(d.path), d.ino, err)
+	}
+	return es, nil
+}
+
+// checkEntry refuses entries that name reserved or special inodes, or whose
+// type disagrees with the inode.
+func (w *walker) checkEntry(d dirToDo, e dir.Entry, in *file.Inode) error {
+	first := w.sb.FirstIno
+	if first == 0 {
+		first = disk.GoodOldFirstIno
+	}
+	if (e.Inode < first && e.Inode != disk.RootIno) || (w.sb.OrphanFileInum != 0 && e.Inode == w.sb.OrphanFileInum) {
+		return fmt.Errorf("ext4: directory %q (inode %d): entry %q names special inode %d: %w",
+			display(d.path), d.ino, e.Name, e.Inode, fs.ErrCorrupt)
+	}
+	if e.Name == "" || e.Name == "." || e.Name == ".." {
+		return fmt.Errorf("ext4: directory %q (inode %d): invalid entry name %q: %w", display(d.path), d.ino, e.Name, fs.ErrCorrupt)
+	}
+	for i := 0; i < len(e.Name); i++ {
+		if e.Name[i] == '/' || e.Name[i] == 0 {
+			return fmt.Errorf("ext4: directory %q (inode %d): invalid entry name %q: %w", display(d.path), d.ino, e.Name, fs.ErrCorrupt)
+		}
+	}
+	if e.Type != dir.TypeUnknown && e.Type != file.DirType(in.Kind()) {
+		return fmt.Errorf("ext4: directory %q (inode %d): entry %q has type %d but inode %d is a %s: %w",
+			display(d.path), d.ino, e.Name, e.Type, e.Inode, in.Kind(), fs.ErrCorrupt)
+	}
+	return nil
+}
+
+// load reads inode ino once and its metadata.
+func (w *walker) load(ino uint32, path string) (*file.Inode, error) {
+	if in, ok := w.inodes[ino]; ok {
+		return in, nil
+	}
+	in, err := file.Load(w.f, ino)
+	if err != nil {
+		return nil, fmt.Errorf("ext4: %q: %w", display(path), err)
+	}
+	n, err := in.Node()
+	if err != nil {
+		return nil, fmt.Errorf("ext4: %q: %w", display(path), err)
+	}
+	w.inodes[ino] = in
+	w.nodes[ino] = n
+	return in, nil
+}
+
+func (w *walker) add(path string, ino uint32) {
+	w.paths = append(w.paths, path)
+	w.ino[path] = ino
+}
+
+// result builds the tree: one node per path, hard links sharing LinkID.
+func (w *walker) result() *Result {
+	sort.Strings(w.paths)
+	nodes := make([]*tree.Node, 0, len(w.paths))
+	c := &contents{}
+	done := make(map[uint32]bool)
+	for _, p := range w.paths {
+		ino := w.ino[p]
+		n := *w.nodes[ino]
+		n.Path = p
+		n.Xattrs = append([]tree.Xattr(nil), n.Xattrs...)
+		in := w.inodes[ino]
+		if n.Kind != tree.Dir && (w.seen[ino] > 1 || in.Links() > 1) {
+			n.LinkID = uint64(ino)
+		}
+		nodes = append(nodes, &n)
+		if n.Kind == tree.Regular && n.Size > 0 && !done[ino] {
+			done[ino] = true
+			c.files = append(c.files, fileRef{node: &n, in: in})
+		}
+	}
+	return &Result{Tree: tree.New(nodes, c), Inode: w.ino}
+}
+
+// fileRef is a regular file with content: its first path's node and inode.
+type fileRef struct {
+	node *tree.Node
+	in   *file.Inode
+}
+
+// contents reads regular files from the image, in path order.
+type contents struct{ files []fileRef }
+
+// Each calls fn once per regular file with content (once per hard-link
+// group, with its first path), in path order.
+func (c *contents) Each(fn func(n *tree.Node, r io.Reader) error) error {
+	for _, f := range c.files {
+		if err := fn(f.node, f.in.NewReader()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func join(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
+
+func display(p string) string { return "/" + p }

@@ -200,7 +200,8 @@ func parseEntries(region []byte, start int, inBlock bool) ([]rawAttr, error) {
 		if size == 0 {
 			attrs[i].value = []byte{}
 		} else {
-			if s.lo < tableEnd || s.hi > len(region) || s.hi < s.lo {
+			// e2fsck holds the padded value to the region's end.
+			if s.lo < tableEnd || s.hi < s.lo || s.lo+roundUp(size) > len(region) {
 				return nil, fmt.Errorf("entry %d (%q): value at byte %d size %d outside [%d,%d): %w",
 					i, attrs[i].name(), s.lo, size, tableEnd, len(region), ErrCorrupt)
 			}
@@ -255,9 +256,7 @@ func checkHash(a rawAttr, region []byte, lo, size int, inBlock bool) error {
 	}
 	var padded []byte
 	if size > 0 {
-		hi := lo + roundUp(size)
-		padded = make([]byte, roundUp(size))
-		copy(padded, region[lo:min(hi, len(region))])
+		padded = region[lo : lo+roundUp(size)] // bounds checked by the caller
 	}
 	if a.hash == entryHash(a.suffix, padded, false) || a.hash == entryHash(a.suffix, padded, true) {
 		return nil

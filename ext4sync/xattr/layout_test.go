@@ -1,0 +1,166 @@
+package xattr
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
+)
+
+// Sizes of a default 256-byte inode with i_extra_isize 32.
+const (
+	testInodeSize = 256
+	testExtra     = 32
+	testSpace     = testInodeSize - goodOldInode - testExtra
+)
+
+func rawInode(region []byte) []byte {
+	raw := make([]byte, testInodeSize)
+	binary.LittleEndian.PutUint16(raw[inodeExtraOff:], testExtra)
+	copy(raw[goodOldInode+testExtra:], region)
+	return raw
+}
+
+func TestLayoutRoundTrip(t *testing.T) {
+	attrs := byteXattrs{
+		{"security.selinux", []byte("system_u:object_r:etc_t:s0\x00")},
+		{"trusted.overlay.opaque", []byte("y")},
+		{"user.a", fill(30, 1)},
+		{"user.bb", fill(300, 2)},
+		{"user.c", []byte{}},
+		{"user.zz", fill(90, 3)},
+	}.tree()
+	for _, bs := range []int{1024, 4096} {
+		body, block, err := Layout(attrs, testSpace, bs, "f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(body) != testSpace || block == nil || len(block) != bs {
+			t.Fatalf("bs %d: body %d bytes, block %d bytes", bs, len(body), len(block))
+		}
+		SetBlockChecksum(block, 77, 0x1234)
+		in, err := DecodeInode(rawInode(body), 12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bl, hdr, err := DecodeBlock(block, 77, BlockOptions{Checksum: true, FSSeed: 0x1234})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Refcount != 1 {
+			t.Errorf("refcount %d", hdr.Refcount)
+		}
+		all, err := Merge(in, bl, 12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !Equal(all, attrs) {
+			t.Fatalf("bs %d: round trip %v, want %v", bs, names(all), names(attrs))
+		}
+		// Deterministic: the same input gives the same bytes.
+		body2, block2, _ := Layout(attrs, testSpace, bs, "f")
+		SetBlockChecksum(block2, 77, 0x1234)
+		if !bytes.Equal(body, body2) || !bytes.Equal(block, block2) {
+			t.Fatal("Layout is not deterministic")
+		}
+	}
+}
+
+func TestLayoutPlacement(t *testing.T) {
+	// Nothing: no magic, no block.
+	body, block, err := Layout(nil, testSpace, 1024, "f")
+	if err != nil || block != nil || !bytes.Equal(body, make([]byte, testSpace)) {
+		t.Fatalf("empty set: body %x block %v err %v", body, block, err)
+	}
+	// Everything in the block still leaves the magic, as e2fsprogs does.
+	body, block, err = Layout(byteXattrs{{"user.big", fill(200, 1)}}.tree(), testSpace, 1024, "f")
+	if err != nil || block == nil || binary.LittleEndian.Uint32(body) != Magic || !isLastEntry(body[magicSize:]) {
+		t.Fatalf("block-only set: body %x block %v err %v", body[:8], block != nil, err)
+	}
+	// The inode body keeps the given order; the block is sorted by
+	// (index, name length, name).
+	attrs := byteXattrs{
+		{"user.zz", []byte("1")}, {"user.a", []byte("2")},
+		{"user.big1", fill(100, 1)}, {"trusted.b", fill(100, 2)}, {"user.b", fill(100, 3)},
+	}.tree()
+	body, block, err = Layout(attrs, testSpace, 1024, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tableNames(body[magicSize:], 0); strings.Join(got, ",") != "1:zz,1:a" {
+		t.Errorf("inode order %v, want 1:zz,1:a", got)
+	}
+	if got := tableNames(block, headerSize); strings.Join(got, ",") != "1:b,1:big1,4:b" {
+		t.Errorf("block order %v, want 1:b,1:big1,4:b", got)
+	}
+	// No inode body at all (128-byte inodes): everything goes to the block.
+	body, block, err = Layout(attrs, 0, 1024, "f")
+	if err != nil || body != nil || block == nil {
+		t.Fatalf("no body: %v %v %v", body, block != nil, err)
+	}
+}
+
+func tableNames(region []byte, start int) []string {
+	var n []string
+	for off := start; !isLastEntry(region[off:]); {
+		e := readEntry(region[off:])
+		n = append(n, fmt.Sprintf("%d:%s", e.index, region[off+entName:off+entName+e.nameLen]))
+		off += entryLen(e.nameLen)
+	}
+	return n
+}
+
+func TestLayoutErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		attrs []tree.Xattr
+		want  error
+	}{
+		{"1500 bytes on 1 KiB blocks", byteXattrs{{"user.big", fill(1500, 1)}}.tree(), ErrNoSpace},
+		{"inline data too big", byteXattrs{{NameInlineData, fill(200, 1)}}.tree(), ErrNoSpace},
+		{"duplicate", byteXattrs{{"user.a", nil}, {"user.a", nil}}.tree(), ErrName},
+		{"empty suffix", byteXattrs{{"user.", []byte("x")}}.tree(), ErrCorrupt},
+		{"NUL in name", byteXattrs{{"user.a\x00b", []byte("x")}}.tree(), ErrCorrupt},
+		{"long name", byteXattrs{{"user." + strings.Repeat("n", 256), nil}}.tree(), ErrName},
+		{"bad ACL", byteXattrs{{NameACLAccess, []byte{2, 0, 0, 0, 9}}}.tree(), ErrACL},
+	}
+	for _, c := range cases {
+		_, _, err := Layout(c.attrs, testSpace, 1024, "/etc/thing")
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: err %v, want %v", c.name, err, c.want)
+			continue
+		}
+		if !strings.Contains(err.Error(), "/etc/thing") {
+			t.Errorf("%s: error %q does not name the file", c.name, err)
+		}
+	}
+	// Many attributes, each fitting, that together overflow.
+	var many byteXattrs
+	for i := 0; i < 20; i++ {
+		many = append(many, byteXattr{"user.k" + string(rune('a'+i)), fill(60, byte(i))})
+	}
+	if _, _, err := Layout(many.tree(), testSpace, 1024, "f"); !errors.Is(err, ErrNoSpace) {
+		t.Errorf("overflowing set: err %v", err)
+	}
+}
+
+func TestEqualAndMerge(t *testing.T) {
+	a := byteXattrs{{"user.a", []byte("1")}, {"user.b", []byte("2")}}.tree()
+	b := byteXattrs{{"user.b", []byte("2")}, {"user.a", []byte("1")}}.tree()
+	if !Equal(a, b) || !Equal(nil, []tree.Xattr{}) {
+		t.Error("Equal: same sets unequal")
+	}
+	if Equal(a, a[:1]) || Equal(a, byteXattrs{{"user.a", []byte("1")}, {"user.b", []byte("3")}}.tree()) {
+		t.Error("Equal: different sets equal")
+	}
+	if Equal(byteXattrs{{"user.a", nil}, {"user.a", nil}}.tree(), a) {
+		t.Error("Equal: duplicate names equal a proper set")
+	}
+	if _, err := Merge(a, a[:1], 5); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "inode 5") {
+		t.Errorf("Merge duplicate: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -18,8 +19,11 @@ import (
 // (the outer file, and each compressor's input) and rewrites every ustar
 // header to a fixed mtime (SOURCE_DATE_EPOCH or 0), uid and gid 0 and empty
 // owner names, and sorts consecutive scripts/ entries by name. It
-// understands only tar framing (512-byte blocks), streams entry data
-// through untouched and keeps at most the scripts in memory.
+// understands only tar framing (512-byte blocks) and the PAX "size" record
+// (used for payloads of 8 GiB and more), streams entry data through
+// untouched and keeps at most the scripts and one PAX header in memory.
+// PAX records themselves are passed through unchanged; Go's tar writer
+// emits no time or owner records for the library's headers.
 
 // ustar header layout (POSIX.1-1988 with the ustar extensions).
 const (
@@ -39,8 +43,11 @@ const (
 	tarUnameOff    = 0x109 // 32 bytes
 	tarGnameOff    = 0x129 // 32 bytes
 	tarOwnerLen    = 32
+	tarTypeOff     = 0x09C // 1 byte
 	tarPrefixOff   = 0x159 // 155 bytes
 	tarPrefixLen   = 155
+	tarTypePAX     = 'x'     // PAX extended header for the next entry
+	maxPAXBytes    = 1 << 20 // PAX records of one entry, held to read "size"
 	base256Flag    = 0x80
 	maxScriptBytes = 64 << 20
 	scriptsPrefix  = "scripts/"
@@ -62,6 +69,11 @@ type tarNormalizer struct {
 	pending []pendingEntry
 	held    int64
 	err     error
+
+	pax         *bytes.Buffer // data of the PAX header being read
+	paxSize     int64         // size of the PAX header's data, without padding
+	nextSize    int64         // size override for the next entry, from PAX
+	hasNextSize bool
 }
 
 type pendingEntry struct {
@@ -94,11 +106,17 @@ func (t *tarNormalizer) Write(p []byte) (int, error) {
 			} else {
 				t.emit(p[:n])
 			}
+			if t.pax != nil {
+				t.pax.Write(p[:n])
+			}
 			t.remain -= int64(n)
 			p = p[n:]
 			if t.remain == 0 && t.cur != nil {
 				t.pending[len(t.pending)-1].data = t.cur.Bytes()
 				t.cur = nil
+			}
+			if t.remain == 0 && t.pax != nil {
+				t.endPAX()
 			}
 		default:
 			n := copy(t.hdr[t.hdrN:], p)
@@ -130,7 +148,21 @@ func (t *tarNormalizer) header() {
 		t.err = err
 		return
 	}
+	if t.hasNextSize {
+		size, t.hasNextSize = t.nextSize, false
+	}
 	t.remain = (size + tarBlock - 1) / tarBlock * tarBlock
+	if h[tarTypeOff] == tarTypePAX {
+		if size > maxPAXBytes {
+			t.err = fmt.Errorf("artifact: PAX header of %d bytes", size)
+			return
+		}
+		t.paxSize = size
+		t.pax = &bytes.Buffer{}
+		if t.remain == 0 {
+			t.endPAX()
+		}
+	}
 	if !bytes.HasPrefix(h[tarMagicOff:], ustarMagic) {
 		t.flushPending()
 		t.emit(h)
@@ -152,6 +184,35 @@ func (t *tarNormalizer) header() {
 	t.pending = append(t.pending, pendingEntry{name: name, data: t.cur.Bytes()})
 	if t.remain == 0 {
 		t.cur = nil
+	}
+}
+
+// endPAX reads the "size" record of a complete PAX header: the next
+// entry's real size when it does not fit the ustar field.
+func (t *tarNormalizer) endPAX() {
+	data := t.pax.Bytes()[:t.paxSize]
+	t.pax = nil
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		if sp <= 0 {
+			t.err = errors.New("artifact: malformed PAX record")
+			return
+		}
+		n, err := strconv.Atoi(string(data[:sp]))
+		if err != nil || n <= sp || n > len(data) {
+			t.err = errors.New("artifact: malformed PAX record length")
+			return
+		}
+		rec := strings.TrimSuffix(string(data[sp+1:n]), "\n")
+		data = data[n:]
+		if k, v, ok := strings.Cut(rec, "="); ok && k == "size" {
+			size, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || size < 0 {
+				t.err = fmt.Errorf("artifact: PAX size %q", v)
+				return
+			}
+			t.nextSize, t.hasNextSize = size, true
+		}
 	}
 }
 

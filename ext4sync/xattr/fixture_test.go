@@ -127,6 +127,12 @@ func fixtureFiles() []srcFile {
 			{Name: NameACLDefault, Value: def},
 			{Name: "user.empty", Value: []byte{}},
 		}},
+		// Set out of name order: user.z fills the body first, so user.a,
+		// though it sorts first, goes to the block.
+		{path: "etc/order", kind: tree.Regular, content: []byte("o"), attrs: []tree.Xattr{
+			{Name: "user.z", Value: fill(40, 5)},
+			{Name: "user.a", Value: fill(40, 6)},
+		}},
 		{path: "link", kind: tree.Symlink, content: []byte("etc/acl"), attrs: []tree.Xattr{
 			{Name: "trusted.sym", Value: []byte("on a symlink")},
 		}},

@@ -187,7 +187,7 @@ const placeholderBase = MaxPhysical
 // plan lays the tree out level by level with the given packing. Kept nodes
 // stay in their old blocks; other nodes take the old blocks of their level
 // that no kept node holds, in order, then leftovers of lower levels, then
-// placeholders for blocks to allocate.
+// any other old node, then placeholders for blocks to allocate.
 func plan(ext []Mapping, old *Tree, olds [][][]item, per int, mode packing) (*layout, error) {
 	lay := &layout{}
 	items := leafItems(ext)
@@ -236,6 +236,29 @@ func plan(ext []Mapping, old *Tree, olds [][][]item, per int, mode packing) (*la
 		items = nextItems
 	}
 	lay.root = len(items)
+	// Old nodes no level took (those of levels the tree no longer has) stand
+	// in for blocks still to allocate, before any is freed.
+	if old != nil {
+		placed := map[uint64]bool{}
+		for _, bs := range lay.blocks {
+			for _, b := range bs {
+				placed[b] = true
+			}
+		}
+		var left []uint64
+		for _, b := range old.Nodes {
+			if !placed[b] {
+				left = append(left, b)
+			}
+		}
+		for _, bs := range lay.blocks {
+			for j := range bs {
+				if bs[j] >= placeholderBase && len(left) > 0 {
+					bs[j], left = left[0], left[1:]
+				}
+			}
+		}
+	}
 	return lay, nil
 }
 

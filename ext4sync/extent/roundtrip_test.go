@@ -333,3 +333,70 @@ func TestMiddleChangeFullLeaves(t *testing.T) {
 		t.Fatalf("leaves %v -> %v, entries %v", tr.Levels[0], tr2.Levels[0], tr2.Entries)
 	}
 }
+
+// Random edit sequences on trees of every depth: each Build must read back,
+// satisfy e2fsck's optimality rules, and leave exactly the tree's nodes
+// allocated (no leak, no double use).
+func TestRandomEdits(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	for _, bs := range []int{1024, 4096} {
+		per := BlockMax(bs)
+		for round := range 12 {
+			s, a := newMemStore(bs), newMemAlloc(1<<20)
+			maps := sparseMaps(r.Intn(6 * per))
+			var tr *Tree
+			if round%2 == 0 && len(maps) > 0 {
+				tr = libext2fsLike(t, s, a, maps, per)
+				for _, b := range tr.Nodes {
+					a.inUse[b] = true
+				}
+			} else {
+				tr, _ = build(t, s, a, maps, nil)
+			}
+			for step := range 40 {
+				maps = randomEdit(r, maps, per)
+				var ch *Changes
+				tr, ch = build(t, s, a, maps, tr)
+				if wouldRebuild(tr.Entries, rootEntries(tr), per) {
+					t.Fatalf("bs %d round %d step %d: e2fsck would rebuild %v", bs, round, step, tr.Entries)
+				}
+				if len(a.inUse) != len(tr.Nodes) {
+					t.Fatalf("bs %d round %d step %d: %d blocks in use for %d nodes (%+v)", bs, round, step, len(a.inUse), len(tr.Nodes), ch)
+				}
+			}
+		}
+	}
+}
+
+// randomEdit inserts, deletes, relocates, appends or truncates runs of a
+// sparseMaps-style list (one-block runs on even logical blocks).
+func randomEdit(r *rand.Rand, maps []Mapping, per int) []Mapping {
+	maps = slices.Clone(maps)
+	n := len(maps)
+	switch op := r.Intn(5); {
+	case op == 0 && n > 0: // delete a few runs
+		i := r.Intn(n)
+		return slices.Delete(maps, i, min(n, i+1+r.Intn(3)))
+	case op == 1 && n > 0: // relocate a run (same logical block)
+		i := r.Intn(n)
+		maps[i].Physical = 1<<30 + uint64(r.Intn(1<<20))*2
+		return maps
+	case op == 2 && n > 0: // fill the odd hole after a run
+		i := r.Intn(n)
+		if l := maps[i].End(); i+1 == n || uint64(maps[i+1].Logical) > l {
+			return slices.Insert(maps, i+1, Mapping{Logical: uint32(l), Physical: 1<<31 + uint64(r.Intn(1<<20))*2, Len: 1})
+		}
+		return maps
+	case op == 3: // append
+		next := uint32(0)
+		if n > 0 {
+			next = uint32(maps[n-1].End()) + 1
+		}
+		for k := range 1 + r.Intn(2*per) {
+			maps = append(maps, Mapping{Logical: next + uint32(2*k), Physical: 1<<32 + uint64(next) + uint64(3*k), Len: 1})
+		}
+		return maps
+	default: // truncate
+		return maps[:r.Intn(n+1)]
+	}
+}

@@ -33,10 +33,12 @@ type app struct {
 	getenv         func(string) string
 }
 
-// exitError carries the exit code chosen for an error.
+// exitError carries the exit code chosen for an error, and optional
+// detail printed after its one-line message (the refusal's contributors).
 type exitError struct {
-	code int
-	err  error
+	code   int
+	err    error
+	detail string
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -58,7 +60,9 @@ func classify(err error) error {
 	case errors.As(err, &ee):
 		return err
 	case errors.As(err, &re):
-		return &exitError{code: exitOverflow, err: err}
+		var detail strings.Builder
+		generator.WriteContributors(&detail, re.Report.TopContributors, re.Report.WriteUnitBytes)
+		return &exitError{code: exitOverflow, err: err, detail: detail.String()}
 	case errors.As(err, &ie):
 		return &exitError{code: exitUsage, err: err}
 	case errors.Is(err, context.Canceled):
@@ -84,12 +88,13 @@ func (a *app) run(ctx context.Context, args []string) (code int) {
 		return exitOK
 	}
 	code = exitUsage
+	detail := ""
 	var ee *exitError
 	if errors.As(err, &ee) {
-		code = ee.code
+		code, detail = ee.code, ee.detail
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	fmt.Fprintf(a.stderr, "lvm-um-gen: %s\n", msg)
+	fmt.Fprintf(a.stderr, "lvm-um-gen: %s\n%s", msg, detail)
 	return code
 }
 

@@ -89,7 +89,7 @@ func (a *app) runEstimate(cmd *cobra.Command, f *estimateFlags) error {
 		generator.WriteContributors(a.stdout, r.TopContributors, r.WriteUnitBytes)
 	}
 	if r.Fits != nil && !*r.Fits {
-		return &generator.RefusalError{Report: r}
+		return &exitError{code: exitOverflow, err: &generator.RefusalError{Report: r}}
 	}
 	return nil
 }

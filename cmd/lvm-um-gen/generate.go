@@ -177,8 +177,7 @@ func (a *app) runGenerate(cmd *cobra.Command, f *generateFlags) error {
 				return werr
 			}
 		}
-		generator.WriteContributors(a.stderr, r.TopContributors, r.WriteUnitBytes)
-		return err
+		return err // classify adds the contributors after the message
 	}
 	if err != nil {
 		return err

@@ -3,7 +3,10 @@ package xattr
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -219,4 +222,23 @@ func names(x []tree.Xattr) []string {
 		n = append(n, a.Name)
 	}
 	return n
+}
+
+// TestMkfsRejectsOversized checks that Layout refuses what mke2fs -d
+// refuses: an xattr too big for a 1 KiB block and the inode body.
+func TestMkfsRejectsOversized(t *testing.T) {
+	needTools(t, "mkfs.ext4")
+	src := t.TempDir()
+	files := []srcFile{{path: "f", kind: tree.Regular, content: []byte("f"),
+		attrs: []tree.Xattr{{Name: "user.big", Value: fill(1500, 1)}}}}
+	want := buildSource(t, src, files)
+	img := filepath.Join(t.TempDir(), "fs.img")
+	out, err := exec.Command("mkfs.ext4", "-q", "-F", "-i", "4096", "-O", "metadata_csum_seed,orphan_file",
+		"-b", "1024", "-d", src, img, "8M").CombinedOutput()
+	if err == nil {
+		t.Fatalf("mkfs.ext4 accepted a 1500-byte xattr on 1 KiB blocks:\n%s", out)
+	}
+	if _, _, err := Layout(want["f"], testSpace, 1024, "/f"); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("Layout: %v, want ErrNoSpace", err)
+	}
 }

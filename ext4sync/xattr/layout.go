@@ -99,7 +99,7 @@ func prepare(attrs []tree.Xattr) ([]diskAttr, error) {
 			return nil, fmt.Errorf("name %q: length %d: %w", x.Name, len(x.Name), ErrName)
 		}
 		if err := checkName(r); err != nil {
-			return nil, fmt.Errorf("name %q: %w", x.Name, err)
+			return nil, fmt.Errorf("name %q: %w: %w", x.Name, ErrName, err)
 		}
 		value := x.Value
 		if isACLName(x.Name) {

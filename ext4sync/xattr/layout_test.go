@@ -123,8 +123,8 @@ func TestLayoutErrors(t *testing.T) {
 		{"1500 bytes on 1 KiB blocks", byteXattrs{{"user.big", fill(1500, 1)}}.tree(), ErrNoSpace},
 		{"inline data too big", byteXattrs{{NameInlineData, fill(200, 1)}}.tree(), ErrNoSpace},
 		{"duplicate", byteXattrs{{"user.a", nil}, {"user.a", nil}}.tree(), ErrName},
-		{"empty suffix", byteXattrs{{"user.", []byte("x")}}.tree(), ErrCorrupt},
-		{"NUL in name", byteXattrs{{"user.a\x00b", []byte("x")}}.tree(), ErrCorrupt},
+		{"empty suffix", byteXattrs{{"user.", []byte("x")}}.tree(), ErrName},
+		{"NUL in name", byteXattrs{{"user.a\x00b", []byte("x")}}.tree(), ErrName},
 		{"long name", byteXattrs{{"user." + strings.Repeat("n", 256), nil}}.tree(), ErrName},
 		{"bad ACL", byteXattrs{{NameACLAccess, []byte{2, 0, 0, 0, 9}}}.tree(), ErrACL},
 	}
@@ -162,5 +162,28 @@ func TestEqualAndMerge(t *testing.T) {
 	}
 	if _, err := Merge(a, a[:1], 5); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "inode 5") {
 		t.Errorf("Merge duplicate: %v", err)
+	}
+}
+
+func TestHashVariants(t *testing.T) {
+	// A name byte >= 0x80 makes the signed-char hash (e2fsprogs on x86,
+	// kernels before 6.2) differ from the unsigned one; Layout writes the
+	// signed one, and the decoder accepts both.
+	attrs := byteXattrs{{"user.caf\xc3\xa9", fill(200, 1)}}.tree()
+	_, block, err := Layout(attrs, 0, 1024, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := readEntry(block[headerSize:])
+	v := block[e.valueOffs : e.valueOffs+roundUp(int(e.valueSize))]
+	signed, unsigned := entryHash("caf\xc3\xa9", v, true), entryHash("caf\xc3\xa9", v, false)
+	if signed == unsigned || e.hash != signed {
+		t.Fatalf("e_hash %#x, signed %#x, unsigned %#x", e.hash, signed, unsigned)
+	}
+	for _, h := range []uint32{signed, unsigned} {
+		binary.LittleEndian.PutUint32(block[headerSize+entHash:], h)
+		if _, _, err := DecodeBlock(block, 1, BlockOptions{}); err != nil {
+			t.Errorf("hash %#x rejected: %v", h, err)
+		}
 	}
 }

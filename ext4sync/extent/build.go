@@ -17,17 +17,29 @@ type Changes struct {
 // Build stores maps as a valid extent tree and returns it with the new root
 // (to copy into i_block) and its node blocks (for i_blocks and the bitmap).
 //
-// The mapping list is normalized (see Normalize). Up to RootMax extents live
-// in the root; more go into leaf blocks packed full (eh_max (bs-12)/12),
-// with index levels as needed. Node blocks of old (the tree the inode had,
-// or nil) are reused level by level and position by position, so a change
-// at the tail of a file rewrites only the nodes at the tail; a reused node
-// keeps its old bytes past the live entries, and a node whose bytes come out
-// identical is not written at all. Extra nodes come from a (near the old
-// nodes or the data); surplus old nodes are freed through a after the new
-// tree is written. eh_generation is 0; tree blocks get their checksum tail
-// when opt.Csum. On error, nothing has been written and any blocks taken
-// from a have been given back.
+// The mapping list is normalized first (see Normalize). Up to RootMax
+// extents live in the root; more go into leaf blocks (eh_max (bs-12)/12)
+// under as many index levels as needed. Build keeps the device changes
+// small when old (the tree the inode had, or nil) is given:
+//   - an old node whose entries recur unchanged keeps its block and bytes,
+//     so only the nodes holding a change are rewritten (a tail append
+//     rewrites the last leaf; a change in the middle, the leaf holding it);
+//   - changed entries are packed full into the old blocks they replace,
+//     spilling into following nodes only when a node overflows;
+//   - a reused block keeps its old bytes past the live entries, and a node
+//     whose bytes come out identical is not written at all;
+//   - if keeping old nodes would leave a tree e2fsck calls narrower or
+//     shorter than it could be, Build packs tighter, down to every node full.
+//
+// Extra node blocks come from a, asked for near the previous node on their
+// level or near their data; old nodes left over are freed through a after
+// the new tree is written. eh_generation is 0; tree blocks get their
+// checksum tail when opt.Csum.
+//
+// On an error before writing (bad mappings, allocation or read failure)
+// nothing is written and blocks taken from a are given back. On a write
+// error, reused old nodes may already hold new bytes: the old tree is no
+// longer valid and the caller must give up on the image.
 func Build(maps []Mapping, old *Tree, s Store, a Allocator, opt Options) (*Tree, *Changes, error) {
 	if opt.BlocksCount == 0 || opt.FirstDataBlock >= opt.BlocksCount {
 		return nil, nil, fmt.Errorf("extent: inode %d: options: block range [%d, %d) is empty", opt.Ino, opt.FirstDataBlock, opt.BlocksCount)
@@ -127,7 +139,7 @@ func apply(lay *layout, ext []Mapping, old *Tree, s Store, a Allocator, opt Opti
 	ch := &Changes{Allocated: allocated}
 	for _, p := range writes {
 		if err := s.WriteBlock(p.blk, p.data); err != nil {
-			return nil, nil, fmt.Errorf("ext4: inode %d extent node block %d: write: %w", opt.Ino, p.blk, err)
+			return undo(fmt.Errorf("ext4: inode %d extent node block %d: write: %w", opt.Ino, p.blk, err))
 		}
 		ch.Written = append(ch.Written, p.blk)
 	}

@@ -1,6 +1,10 @@
 package xattr
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
+)
 
 // The fuzz targets check that malformed input gives errors, never panics,
 // and that whatever decodes lays out again. Run them with a short
@@ -36,6 +40,41 @@ func FuzzDecodeInode(f *testing.F) {
 		off, _, _ := InodeXattrOffset(raw)
 		if _, _, err := Layout(attrs, len(raw)-off, 0, "fuzz"); err != nil {
 			t.Fatalf("re-layout of decoded in-inode xattrs: %v", err)
+		}
+	})
+}
+
+// FuzzLayout lays out a set built from the input and decodes it back.
+func FuzzLayout(f *testing.F) {
+	f.Add("user.a", []byte("hello"), "trusted.b", []byte{}, uint16(300), false)
+	f.Add("security.capability", capV2(), NameACLAccess, vfsACL([3]uint32{aclUserObj, 6, ACLUndefinedID}), uint16(900), true)
+	f.Fuzz(func(t *testing.T, n1 string, v1 []byte, n2 string, v2 []byte, big uint16, smallBlock bool) {
+		attrs := []tree.Xattr{{Name: n1, Value: v1}, {Name: n2, Value: v2}, {Name: "user.big", Value: fill(int(big)%3000, 1)}}
+		bs := 4096
+		if smallBlock {
+			bs = 1024
+		}
+		body, block, err := Layout(attrs, testSpace, bs, "fuzz")
+		if err != nil {
+			return
+		}
+		in, err := DecodeInode(rawInode(body), testIno)
+		if err != nil {
+			t.Fatalf("decode of laid-out body: %v", err)
+		}
+		var bl []tree.Xattr
+		if block != nil {
+			SetBlockChecksum(block, testBlk, testSeed)
+			if bl, _, err = DecodeBlock(block, testBlk, BlockOptions{Checksum: true, FSSeed: testSeed}); err != nil {
+				t.Fatalf("decode of laid-out block: %v", err)
+			}
+		}
+		all, err := Merge(in, bl, testIno)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !Equal(all, attrs) {
+			t.Fatalf("round trip %v, want %v", names(all), names(attrs))
 		}
 	})
 }

@@ -31,6 +31,9 @@ const (
 	ClearsRootfs     = "rootfs-image.*"
 )
 
+// MaxEpoch is the latest entry time a ustar header holds (11 octal digits).
+const MaxEpoch = 1<<33 - 1
+
 // Meta-data keys written into the artifact's header (flat: numbers and
 // strings only), so the device and the server can see what the release
 // was sized for.
@@ -140,6 +143,9 @@ func WriteArtifact(ctx context.Context, w io.Writer, spec *ArtifactSpec, payload
 	}
 	if len(spec.DeviceTypes) == 0 {
 		return fmt.Errorf("artifact: no device type")
+	}
+	if spec.Epoch < 0 || spec.Epoch > MaxEpoch {
+		return fmt.Errorf("artifact: time %d outside 0..%d", spec.Epoch, int64(MaxEpoch))
 	}
 	compID := spec.Compression
 	if compID == "" {

@@ -21,6 +21,9 @@ type BuildRequest struct {
 	// on failure or interruption).
 	ImagePath string
 	Geometry  Geometry // the cost model the placement should minimise
+	// SourceDateEpoch, when set, is the time the builder stamps where the
+	// rootfs gives none (inode ctime/atime), for reproducible images.
+	SourceDateEpoch *int64
 }
 
 // BuildResult is what the builder reports about the change. Bytes that

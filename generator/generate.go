@@ -18,7 +18,9 @@ type Options struct {
 	// (estimate only).
 	SnapshotBytes int64
 	ReserveBytes  int64 // runtime reserve; see DefaultReserve
-	Top           int   // contributors in the report; 0 means DefaultTop
+	Top           int   // contributors in the report; 0 means DefaultTop; < 0 none
+	// SourceDateEpoch is passed to the builder (nil: unset).
+	SourceDateEpoch *int64
 
 	// Generate only.
 	OutputPath     string // the artifact
@@ -66,6 +68,9 @@ func (o *Options) validate(generate bool) error {
 			return &InputError{Input: p.flag + " " + p.path, Err: err}
 		}
 	}
+	if o.Artifact.Epoch < 0 || o.Artifact.Epoch > MaxEpoch {
+		return inputErr("SOURCE_DATE_EPOCH", "%d outside 0..%d", o.Artifact.Epoch, int64(MaxEpoch))
+	}
 	if err := CheckCompression(o.Artifact.Compression); err != nil {
 		return &InputError{Input: "--compression", Err: err}
 	}
@@ -108,7 +113,7 @@ type measured struct {
 // with the base.
 func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string) (*measured, error) {
 	image := filepath.Join(dir, PayloadName)
-	res, err := b.Build(ctx, BuildRequest{BasePath: o.BasePath, RootfsPath: o.RootfsPath, ImagePath: image, Geometry: o.Geometry})
+	res, err := b.Build(ctx, BuildRequest{BasePath: o.BasePath, RootfsPath: o.RootfsPath, ImagePath: image, Geometry: o.Geometry, SourceDateEpoch: o.SourceDateEpoch})
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr

@@ -235,6 +235,7 @@ func TestGenerateInputErrors(t *testing.T) {
 		"provides clash":   func(f *fixture) { f.opts.Artifact.Provides = map[string]string{generator.ProvidesChecksum: "x"} },
 		"depends clash":    func(f *fixture) { f.opts.Artifact.Depends = map[string]string{generator.ProvidesChecksum: "x"} },
 		"no snapshot size": func(f *fixture) { f.opts.SnapshotBytes = 0 },
+		"epoch too late":   func(f *fixture) { f.opts.Artifact.Epoch = generator.MaxEpoch + 1 },
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {

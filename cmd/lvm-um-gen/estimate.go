@@ -58,14 +58,19 @@ func (a *app) runEstimate(cmd *cobra.Command, f *estimateFlags) error {
 	if err := checkTop(f.top); err != nil {
 		return err
 	}
+	_, epochSet, err := a.sourceDateEpoch()
+	if err != nil {
+		return err
+	}
 	opts := &generator.Options{
-		BasePath:      f.base,
-		RootfsPath:    f.rootfs,
-		Geometry:      f.geometry,
-		SnapshotBytes: f.snapshot,
-		ReserveBytes:  f.reserve,
-		Top:           f.top,
-		Progress:      a.progress(f.quiet || f.json),
+		SourceDateEpoch: epochSet,
+		BasePath:        f.base,
+		RootfsPath:      f.rootfs,
+		Geometry:        f.geometry,
+		SnapshotBytes:   f.snapshot,
+		ReserveBytes:    f.reserve,
+		Top:             f.top,
+		Progress:        a.progress(f.quiet || f.json),
 	}
 	if f.top == 0 {
 		opts.Top = -1

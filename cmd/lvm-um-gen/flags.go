@@ -77,17 +77,18 @@ func keyValues(flag string, list []string) (map[string]string, error) {
 }
 
 // sourceDateEpoch reads SOURCE_DATE_EPOCH (reproducible-builds.org): the
-// time stamped on every entry of the artifact. Unset means 0.
-func (a *app) sourceDateEpoch() (int64, error) {
+// time stamped on every entry of the artifact (0 when unset) and given to
+// the builder (nil when unset).
+func (a *app) sourceDateEpoch() (int64, *int64, error) {
 	v := a.getenv("SOURCE_DATE_EPOCH")
 	if v == "" {
-		return 0, nil
+		return 0, nil, nil
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, usageErr("SOURCE_DATE_EPOCH %q: want a non-negative number of seconds", v)
+	if err != nil || n < 0 || n > generator.MaxEpoch {
+		return 0, nil, usageErr("SOURCE_DATE_EPOCH %q: want seconds since 1970, from 0 to %d", v, int64(generator.MaxEpoch))
 	}
-	return n, nil
+	return n, &n, nil
 }
 
 // notImplementedMap is the answer to --map until the SVG map lands.

@@ -128,22 +128,23 @@ func (a *app) runGenerate(cmd *cobra.Command, f *generateFlags) error {
 	if err != nil {
 		return err
 	}
-	epoch, err := a.sourceDateEpoch()
+	epoch, epochSet, err := a.sourceDateEpoch()
 	if err != nil {
 		return err
 	}
 	opts := &generator.Options{
-		BasePath:       f.base,
-		RootfsPath:     f.rootfs,
-		Geometry:       f.geometry,
-		SnapshotBytes:  f.snapshot,
-		ReserveBytes:   f.reserve,
-		Top:            f.top,
-		OutputPath:     f.output,
-		ImageOut:       f.imageOut,
-		ReportPath:     f.report,
-		NoBaseChecksum: f.noBaseChecksum,
-		Progress:       a.progress(f.quiet),
+		BasePath:        f.base,
+		RootfsPath:      f.rootfs,
+		Geometry:        f.geometry,
+		SnapshotBytes:   f.snapshot,
+		ReserveBytes:    f.reserve,
+		Top:             f.top,
+		OutputPath:      f.output,
+		ImageOut:        f.imageOut,
+		ReportPath:      f.report,
+		NoBaseChecksum:  f.noBaseChecksum,
+		Progress:        a.progress(f.quiet),
+		SourceDateEpoch: epochSet,
 		Artifact: generator.ArtifactSpec{
 			Name:            f.name,
 			DeviceTypes:     f.devices,

@@ -1,0 +1,18 @@
+package ext4sync
+
+import (
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/imagesource"
+)
+
+// readImage reads the filesystem's current tree and the inode of every
+// path. Its Contents are never used: kept files are compared by the inode
+// layer as they are written.
+func readImage(f *fs.FS) (plan.Old, error) {
+	r, err := imagesource.Read(f)
+	if err != nil {
+		return plan.Old{}, err
+	}
+	return plan.Old{Tree: r.Tree, Inode: r.Inode}, nil
+}

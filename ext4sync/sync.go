@@ -1,0 +1,133 @@
+// Package ext4sync makes an ext4 image hold exactly a new rootfs tree while
+// changing as few bytes as it can. It reads the image's current tree, plans
+// the sync (ext4sync/plan) and applies the plan IN PLACE through the inode
+// layer (ext4sync/file): unchanged files keep every block where it is and
+// cost zero writes, changed files are overwritten block by block where they
+// lie, and everything new goes where the fs Placement puts it.
+//
+// The apply order is the plan's: removals (which free inodes and blocks for
+// reuse), then every inode of the new tree (created or edited), then the
+// regular files' content in the source's own order, then directory entries,
+// then the inodes are saved and the filesystem flushed.
+package ext4sync
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/file"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
+)
+
+// Phases reported through Options.Progress, in order.
+const (
+	PhaseRead    = "read"    // the image's current tree
+	PhaseRemove  = "remove"  // unlinking and freeing
+	PhaseInodes  = "inodes"  // creating and editing inodes
+	PhaseContent = "content" // regular files' data
+	PhaseDirs    = "dirs"    // directory entries
+	PhaseSave    = "save"    // inodes and filesystem metadata
+)
+
+// Options tune a sync.
+type Options struct {
+	// Placement chooses where new blocks and inodes go; nil leaves the
+	// FS's own (fs.DefaultPlacement). Only SyncImage uses it: Sync takes
+	// an FS already opened with its placement.
+	Placement fs.Placement
+	// SourceDateEpoch, when set, is the atime/ctime/crtime of every inode
+	// the sync writes; otherwise those follow the inode's mtime.
+	SourceDateEpoch *int64
+	// Progress, when set, is called as each phase advances.
+	Progress func(phase string, done, total int64)
+}
+
+// PathBlocks is what one path's changes wrote: the filesystem blocks whose
+// bytes changed while the sync applied it (data, extent nodes, directory
+// blocks, xattr blocks and its inode's table block), ascending.
+type PathBlocks struct {
+	Path   string
+	Ino    uint32
+	Blocks []uint64
+}
+
+// Result summarizes a sync.
+type Result struct {
+	// Paths of the new tree that the image did not have, that it had and
+	// now differ (inode, type, metadata or content), of the image that are
+	// gone, and that stayed exactly as they were.
+	Added, Changed, Removed, Unchanged int
+	// Touched lists, sorted by path, every path whose changes wrote
+	// blocks; blocks written while removing a path are charged to it. It
+	// is filled only when Sync can see the device's writes (SyncImage).
+	Touched []PathBlocks
+}
+
+// Sync makes the filesystem f hold exactly src: it reads f's current tree,
+// plans the sync and applies it, then flushes f. On error f may be half
+// written and must be discarded.
+func Sync(f *fs.FS, src *tree.Tree, o Options) (*Result, error) {
+	return syncWith(f, src, o, nil)
+}
+
+// SyncImage writes to outPath the base image at basePath synced to src.
+// The base is only ever read: the sync runs on a copy-on-write overlay,
+// which is written out atomically when everything succeeded.
+func SyncImage(basePath string, src *tree.Tree, outPath string, o Options) (*Result, error) {
+	dev, err := overlay.Open(basePath, overlay.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("ext4sync: open base %s: %w", basePath, err)
+	}
+	defer dev.Close()
+	rec := newRecorder(dev)
+	f, err := fs.Open(rec, fs.Options{Placement: o.Placement})
+	if err != nil {
+		return nil, fmt.Errorf("ext4sync: base %s: %w", basePath, err)
+	}
+	rec.blockSize = int64(f.BlockSize())
+	res, err := syncWith(f, src, o, rec)
+	if err != nil {
+		return nil, err
+	}
+	if err := dev.WriteFile(outPath); err != nil {
+		return nil, fmt.Errorf("ext4sync: write %s: %w", outPath, err)
+	}
+	return res, nil
+}
+
+// syncWith is Sync, attributing writes to paths when rec is set.
+func syncWith(f *fs.FS, src *tree.Tree, o Options, rec *recorder) (*Result, error) {
+	if f == nil || src == nil {
+		return nil, errors.New("ext4sync: nil filesystem or tree")
+	}
+	progress(o, PhaseRead, 0, 1)
+	oldState, err := readImage(f)
+	if err != nil {
+		return nil, fmt.Errorf("ext4sync: read image tree: %w", err)
+	}
+	progress(o, PhaseRead, 1, 1)
+	want, kept := keepLostFound(oldState, src)
+	p, err := plan.Make(oldState, want)
+	if err != nil {
+		return nil, fmt.Errorf("ext4sync: plan: %w", err)
+	}
+	a := newApplier(f, p, oldState, want, o, rec)
+	a.skipContent = kept
+	if err := a.run(); err != nil {
+		return nil, err
+	}
+	return a.result(), nil
+}
+
+func progress(o Options, phase string, done, total int64) {
+	if o.Progress != nil {
+		o.Progress(phase, done, total)
+	}
+}
+
+func fileOptions(o Options) file.Options {
+	return file.Options{SourceDateEpoch: o.SourceDateEpoch}
+}

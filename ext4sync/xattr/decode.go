@@ -116,8 +116,8 @@ func DecodeBlock(b []byte, blk uint64, opts BlockOptions) ([]tree.Xattr, BlockHe
 
 func decodeBlockRaw(b []byte, blk uint64, opts BlockOptions) ([]rawAttr, BlockHeader, error) {
 	var hdr BlockHeader
-	if len(b) < headerSize+terminator {
-		return nil, hdr, fmt.Errorf("%d bytes is too short for a header: %w", len(b), ErrCorrupt)
+	if !validBlockSize(len(b)) {
+		return nil, hdr, fmt.Errorf("%d bytes is not an ext4 block: %w", len(b), ErrCorrupt)
 	}
 	if m := binary.LittleEndian.Uint32(b[hdrMagic:]); m != Magic {
 		return nil, hdr, fmt.Errorf("magic %#x, want %#x: %w", m, uint32(Magic), ErrCorrupt)
@@ -287,8 +287,12 @@ func sortByName(x []tree.Xattr) {
 }
 
 // BlockChecksum is the h_checksum an xattr block numbered blk must carry:
-// crc32c(fsSeed, le64 blk || block with h_checksum zeroed).
+// crc32c(fsSeed, le64 blk || block with h_checksum zeroed). A slice too
+// short for a header has none: 0.
 func BlockChecksum(b []byte, blk uint64, fsSeed uint32) uint32 {
+	if len(b) < headerSize {
+		return 0
+	}
 	var n [8]byte
 	binary.LittleEndian.PutUint64(n[:], blk)
 	crc := disk.Crc32c(fsSeed, n[:])
@@ -300,5 +304,8 @@ func BlockChecksum(b []byte, blk uint64, fsSeed uint32) uint32 {
 
 // SetBlockChecksum stores BlockChecksum in the block's header.
 func SetBlockChecksum(b []byte, blk uint64, fsSeed uint32) {
+	if len(b) < headerSize {
+		return
+	}
 	binary.LittleEndian.PutUint32(b[hdrChecksum:], BlockChecksum(b, blk, fsSeed))
 }

@@ -29,7 +29,14 @@ const (
 	pad          = 4   // EXT4_XATTR_PAD: names and values round up to it
 	goodOldInode = 128 // EXT2_GOOD_OLD_INODE_SIZE
 	maxNameLen   = 255 // e_name_len is a u8
+	minBlockSize = 1024
+	maxBlockSize = 65536 // e_value_offs is a le16
 )
+
+// validBlockSize reports whether n is an ext4 block size.
+func validBlockSize(n int) bool {
+	return n >= minBlockSize && n <= maxBlockSize && n&(n-1) == 0
+}
 
 // Byte offsets inside the xattr block header (struct ext4_xattr_header).
 const (

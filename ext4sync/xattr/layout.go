@@ -31,7 +31,7 @@ func (a diskAttr) need() int { return entryLen(len(a.suffix)) + roundUp(len(a.va
 // Layout encodes the xattrs of one inode, named file in errors.
 // inodeSpace is the bytes from the in-inode region's start (see
 // InodeXattrOffset) to the end of the inode; blockSize is the filesystem's
-// block size. inInode (inodeSpace bytes, nil when inodeSpace <= 0) goes at
+// block size, or 0 when no block may be used. inInode (inodeSpace bytes, nil when inodeSpace <= 0) goes at
 // that offset; block, nil when no attribute needs one, is a whole xattr
 // block with refcount 1 and no checksum yet (see SetBlockChecksum).
 //
@@ -41,6 +41,9 @@ func (a diskAttr) need() int { return entryLen(len(a.suffix)) + roundUp(len(a.va
 // the same order as mke2fs -d saw (the source's listxattr order; name order
 // for tree.Node.Xattrs), the bytes equal mke2fs's, h_hash 0 included.
 func Layout(attrs []tree.Xattr, inodeSpace, blockSize int, file string) (inInode, block []byte, err error) {
+	if blockSize != 0 && !validBlockSize(blockSize) {
+		return nil, nil, fmt.Errorf("xattr: %s: %d is not an ext4 block size", file, blockSize)
+	}
 	todo, err := prepare(attrs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("xattr: %s: %w", file, err)

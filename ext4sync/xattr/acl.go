@@ -42,8 +42,9 @@ const (
 // maxACLEntries bounds an ACL to what fits an xattr value of 64 KiB.
 const maxACLEntries = 1 << 13
 
-// ErrACL is wrapped by every ACL encoding error.
-var ErrACL = errors.New("xattr: bad POSIX ACL")
+// ErrACL is wrapped by every ACL encoding error; ACLToDisk and ACLFromDisk
+// return it with the "xattr:" prefix of their callers left out.
+var ErrACL = errors.New("bad POSIX ACL")
 
 // isACLName reports whether name is one of the POSIX ACL attributes.
 func isACLName(name string) bool {

@@ -79,6 +79,7 @@ func TestCorruption(t *testing.T) {
 		{"dx count over limit", 0, func(b []byte) { binary.LittleEndian.PutUint16(b[rootCountOff+dxCount:], 200) }, "dx count"},
 		{"hash version", 0, func(b []byte) { b[rootHashVersion] = 7 }, "hash version"},
 		{"siphash", 0, func(b []byte) { b[rootHashVersion] = hashSiphash }, "hash version"},
+		{"hash flags", 0, func(b []byte) { b[rootFlags] = 1 }, "hash flags"},
 		{"info_length", 0, func(b []byte) { b[rootInfoLength] = 9 }, "info_length"},
 		{"indirect levels", 0, func(b []byte) { b[rootIndirect] = 2 }, "indirect_levels"},
 		{"dx block out of range", 0, func(b []byte) { binary.LittleEndian.PutUint32(b[rootCountOff+dxEntryBlock:], 1<<20) }, "points at block"},

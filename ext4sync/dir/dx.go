@@ -25,25 +25,28 @@ import (
 // Under metadata_csum a dx_tail{dt_reserved u32, dt_checksum u32} follows
 // the limit'th entry.
 const (
-	rootDotDot       = 0x0C
-	rootInfo         = 0x18
-	rootHashVersion  = 0x1C
-	rootInfoLength   = 0x1D
-	rootIndirect     = 0x1E
-	rootCountOff     = 0x20
-	nodeCountOff     = 0x08
-	dxLimit          = 0x0
-	dxCount          = 0x2
-	dxEntrySize      = 8
-	dxEntryHash      = 0x0
-	dxEntryBlock     = 0x4
-	dxInfoLength     = 8
-	dxTailSize       = 8
-	dxTailChecksum   = 0x4
-	dotRecLen        = 12
-	dotDotNameLen    = 2
-	maxLevelsNoLarge = 2 // ext4_dir_htree_level without largedir
-	maxLevelsLarge   = 3 // with largedir (EXT4_HTREE_LEVEL)
+	rootDotDot      = 0x0C
+	rootInfo        = 0x18
+	rootHashVersion = 0x1C
+	rootInfoLength  = 0x1D
+	rootIndirect    = 0x1E
+	rootFlags       = 0x1F
+	// rootFlagsUnimplemented is the unused_flags bit the kernel refuses.
+	rootFlagsUnimplemented = 0x1
+	rootCountOff           = 0x20
+	nodeCountOff           = 0x08
+	dxLimit                = 0x0
+	dxCount                = 0x2
+	dxEntrySize            = 8
+	dxEntryHash            = 0x0
+	dxEntryBlock           = 0x4
+	dxInfoLength           = 8
+	dxTailSize             = 8
+	dxTailChecksum         = 0x4
+	dotRecLen              = 12
+	dotDotNameLen          = 2
+	maxLevelsNoLarge       = 2 // ext4_dir_htree_level without largedir
+	maxLevelsLarge         = 3 // with largedir (EXT4_HTREE_LEVEL)
 )
 
 // dxEntry is one index entry: names hashing at or above Hash (low bit: the

@@ -38,6 +38,9 @@ func (d *Dir) root() (*cached, *dxBlock, error) {
 	if b[rootInfoLength] != dxInfoLength {
 		return nil, nil, fmt.Errorf("dir: htree root: info_length %d, want %d", b[rootInfoLength], dxInfoLength)
 	}
+	if b[rootFlags]&rootFlagsUnimplemented != 0 {
+		return nil, nil, fmt.Errorf("dir: htree root: unimplemented hash flags %#x", b[rootFlags])
+	}
 	hv := b[rootHashVersion]
 	if hv > HashTea {
 		return nil, nil, fmt.Errorf("dir: htree root: unsupported hash version %d", hv)

@@ -204,8 +204,16 @@ func TestAddIntoSlack(t *testing.T) {
 				r := rand.New(rand.NewSource(2))
 				m.removeRandom(t, d, r, 1000)
 				n := d.f.Blocks()
+				mf, isMem := d.f.(*memFile)
 				for i := range 50 {
+					before := 0
+					if isMem {
+						before = mf.writes
+					}
 					m.add(t, d, newName(r, "slack", i))
+					if isMem && mf.writes-before != 1 {
+						t.Fatalf("add into slack wrote %d blocks, want 1", mf.writes-before)
+					}
 				}
 				if d.f.Blocks() != n {
 					t.Fatalf("adds after removals grew the directory from %d to %d blocks", n, d.f.Blocks())

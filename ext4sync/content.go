@@ -23,16 +23,20 @@ func (a *applier) contents() error {
 	}
 	progress(a.o, PhaseContent, 0, total)
 	if a.want.Contents != nil && total > 0 {
+		var own error // ours, already in context; the source's get wrapped
 		err := a.want.Contents.Each(func(n *tree.Node, r io.Reader) error {
-			if err := a.content(n, r); err != nil {
-				return err
+			if own = a.content(n, r); own != nil {
+				return own
 			}
 			done++
 			progress(a.o, PhaseContent, done, total)
 			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("ext4sync: contents: %w", err)
+		switch {
+		case own != nil:
+			return own
+		case err != nil:
+			return fmt.Errorf("ext4sync: read source contents: %w", err)
 		}
 	}
 	a.rec.idle()

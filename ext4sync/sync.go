@@ -14,6 +14,7 @@ package ext4sync
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/file"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
@@ -77,6 +78,11 @@ func Sync(f *fs.FS, src *tree.Tree, o Options) (*Result, error) {
 // The base is only ever read: the sync runs on a copy-on-write overlay,
 // which is written out atomically when everything succeeded.
 func SyncImage(basePath string, src *tree.Tree, outPath string, o Options) (*Result, error) {
+	if same, err := sameFile(basePath, outPath); err != nil {
+		return nil, err
+	} else if same {
+		return nil, fmt.Errorf("ext4sync: output %s is the base image %s, which is never modified", outPath, basePath)
+	}
 	dev, err := overlay.Open(basePath, overlay.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("ext4sync: open base %s: %w", basePath, err)
@@ -96,6 +102,19 @@ func SyncImage(basePath string, src *tree.Tree, outPath string, o Options) (*Res
 		return nil, fmt.Errorf("ext4sync: write %s: %w", outPath, err)
 	}
 	return res, nil
+}
+
+// sameFile reports whether out names the existing file base.
+func sameFile(base, out string) (bool, error) {
+	bi, err := os.Stat(base)
+	if err != nil {
+		return false, fmt.Errorf("ext4sync: base image: %w", err)
+	}
+	oi, err := os.Stat(out)
+	if err != nil {
+		return false, nil // no output yet (or unreachable: WriteFile says why)
+	}
+	return os.SameFile(bi, oi), nil
 }
 
 // syncWith is Sync, attributing writes to paths when rec is set.

@@ -132,3 +132,16 @@ func TestSyncImageMissingBase(t *testing.T) {
 		t.Fatalf("output exists after failure: %v", err)
 	}
 }
+
+// SyncImage refuses to write over its base.
+func TestSyncImageRefusesBaseAsOutput(t *testing.T) {
+	src := t.TempDir()
+	base := ext4test.BuildImage(t, src, configs[0].img)
+	sum := fileSHA256(t, base)
+	if _, err := SyncImage(base, readTree(t, src), base, Options{}); err == nil {
+		t.Fatal("SyncImage wrote over its base")
+	}
+	if fileSHA256(t, base) != sum {
+		t.Fatal("base modified")
+	}
+}

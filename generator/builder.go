@@ -50,7 +50,9 @@ type Contributor struct {
 	// Path is the rootfs path, or for metadata a name in angle brackets
 	// such as "<inode table>" or "<block bitmap>".
 	Path string `json:"path"`
-	// Kind is what changed: "added", "changed", "removed" or "metadata".
+	// Kind is a short word for what changed, chosen by the builder: the
+	// ext4sync adapter says "written" (a path of the new rootfs whose
+	// changes wrote blocks) or "removed" (a path of the base that is gone).
 	Kind string `json:"kind"`
 	// Units is how many write units it dirtied that nothing else did
 	// before it (the builder decides how to attribute shared units).

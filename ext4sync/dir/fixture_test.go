@@ -62,17 +62,27 @@ func buildTree(t testing.TB) string {
 
 var (
 	fixMu   sync.Mutex
-	fixImgs = map[int]string{}
+	fixImgs = map[string]string{}
 	fixDir  string
 )
+
+// noCsum is the fixture variant without metadata_csum.
+var noCsum = []string{"-O", "^metadata_csum,^metadata_csum_seed"}
 
 // fixture returns the (read-only, shared) base image at block size bs.
 func fixture(t testing.TB, bs int) string {
 	t.Helper()
+	return fixtureWith(t, bs)
+}
+
+// fixtureWith is fixture with extra mkfs.ext4 options.
+func fixtureWith(t testing.TB, bs int, extra ...string) string {
+	t.Helper()
 	needTools(t)
 	fixMu.Lock()
 	defer fixMu.Unlock()
-	if img, ok := fixImgs[bs]; ok {
+	key := fmt.Sprint(bs, extra)
+	if img, ok := fixImgs[key]; ok {
 		return img
 	}
 	if fixDir == "" {
@@ -85,8 +95,8 @@ func fixture(t testing.TB, bs int) string {
 	tree := buildTree(t)
 	// A fixed UUID and hash seed make the fixture, and so every scenario's
 	// block layout, the same on every run.
-	img := mkImage(t, tree, bs, "32M", "-U", fixUUID, "-E", "hash_seed="+fixHashSeed)
-	dst := filepath.Join(fixDir, fmt.Sprintf("base-%d.img", bs))
+	img := mkImage(t, tree, bs, "32M", append([]string{"-U", fixUUID, "-E", "hash_seed=" + fixHashSeed}, extra...)...)
+	dst := filepath.Join(fixDir, fmt.Sprintf("base-%d.img", len(fixImgs)))
 	b, err := os.ReadFile(img)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +104,7 @@ func fixture(t testing.TB, bs int) string {
 	if err := os.WriteFile(dst, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fixImgs[bs] = dst
+	fixImgs[key] = dst
 	return dst
 }
 

@@ -105,8 +105,8 @@ func newName(r *rand.Rand, tag string, i int) string {
 // many blocks it appends, then (after debugfs expand_dir made that many
 // spare blocks) on a copy of the image, which must then pass e2fsck and
 // list exactly the expected names. It returns the in-memory Dir.
-func runScenario(t *testing.T, bs int, path string, scen func(t testing.TB, d *Dir, m *model)) *Dir {
-	img := copyImage(t, fixture(t, bs))
+func runScenario(t *testing.T, base, path string, scen func(t testing.TB, d *Dir, m *model)) *Dir {
+	img := copyImage(t, base)
 	tino, _ := inodeOf(t, img, "/target")
 	fresh := func(d *Dir) *model {
 		ents, err := d.Entries()
@@ -182,7 +182,7 @@ func mustEntries(t testing.TB, d *Dir) []Entry {
 func TestRemoveFromHtree(t *testing.T) {
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
-			runScenario(t, bs, "/bigdir", func(t testing.TB, d *Dir, m *model) {
+			runScenario(t, fixture(t, bs), "/bigdir", func(t testing.TB, d *Dir, m *model) {
 				mf, isMem := d.f.(*memFile)
 				before := 0
 				if isMem {
@@ -200,7 +200,7 @@ func TestRemoveFromHtree(t *testing.T) {
 func TestAddIntoSlack(t *testing.T) {
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
-			runScenario(t, bs, "/bigdir", func(t testing.TB, d *Dir, m *model) {
+			runScenario(t, fixture(t, bs), "/bigdir", func(t testing.TB, d *Dir, m *model) {
 				r := rand.New(rand.NewSource(2))
 				m.removeRandom(t, d, r, 1000)
 				n := d.f.Blocks()
@@ -232,7 +232,7 @@ func TestAddIntoSlack(t *testing.T) {
 func TestGrowHtree(t *testing.T) {
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
-			d := runScenario(t, bs, "/bigdir", func(t testing.TB, d *Dir, m *model) {
+			d := runScenario(t, fixture(t, bs), "/bigdir", func(t testing.TB, d *Dir, m *model) {
 				r := rand.New(rand.NewSource(3))
 				for i := range 4000 {
 					m.add(t, d, newName(r, "grow", i))
@@ -258,7 +258,7 @@ func TestGrowHtree(t *testing.T) {
 func TestLinearDir(t *testing.T) {
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
-			d := runScenario(t, bs, "/small", func(t testing.TB, d *Dir, m *model) {
+			d := runScenario(t, fixture(t, bs), "/small", func(t testing.TB, d *Dir, m *model) {
 				r := rand.New(rand.NewSource(4))
 				for i := range bs / 16 {
 					m.add(t, d, newName(r, "lin", i))
@@ -280,7 +280,7 @@ func TestLinearDir(t *testing.T) {
 func TestConvertToHtree(t *testing.T) {
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
-			d := runScenario(t, bs, "/small", func(t testing.TB, d *Dir, m *model) {
+			d := runScenario(t, fixture(t, bs), "/small", func(t testing.TB, d *Dir, m *model) {
 				d.p.DirIndex = true
 				r := rand.New(rand.NewSource(6))
 				i := 0
@@ -303,4 +303,27 @@ func TestConvertToHtree(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNoCsumImage replays removal, growth and indexing on a filesystem
+// without metadata_csum (no leaf tails, no dx tails).
+func TestNoCsumImage(t *testing.T) {
+	base := fixtureWith(t, 1024, noCsum...)
+	if readInfo(t, base).csum {
+		t.Fatal("fixture has metadata_csum")
+	}
+	runScenario(t, base, "/bigdir", func(t testing.TB, d *Dir, m *model) {
+		r := rand.New(rand.NewSource(8))
+		m.removeRandom(t, d, r, 300)
+		for i := range 3000 {
+			m.add(t, d, newName(r, "nocsum", i))
+		}
+	})
+	runScenario(t, base, "/small", func(t testing.TB, d *Dir, m *model) {
+		d.p.DirIndex = true
+		r := rand.New(rand.NewSource(9))
+		for i := range 200 {
+			m.add(t, d, newName(r, "conv", i))
+		}
+	})
 }

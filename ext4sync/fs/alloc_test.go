@@ -138,8 +138,10 @@ func TestReplaceFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			crc := disk.Crc32c(f.InodeSeed(etc, etcIn.Generation), db[:bs-direntTailSize])
-			binary.LittleEndian.PutUint32(db[bs-4:], crc)
+			if f.HasMetadataCsum() {
+				crc := disk.Crc32c(f.InodeSeed(etc, etcIn.Generation), db[:bs-direntTailSize])
+				binary.LittleEndian.PutUint32(db[bs-4:], crc)
+			}
 			if err := f.WriteBlock(dirBlk, db); err != nil {
 				t.Fatal(err)
 			}

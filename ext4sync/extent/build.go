@@ -119,7 +119,7 @@ func apply(lay *layout, ext []Mapping, old *Tree, s Store, a Allocator, opt Opti
 			}
 			fill(buf, uint16(per), d, g.start, g.n, ext, lay, first)
 			if opt.Csum {
-				putChecksum(opt.Seed, buf, uint16(per))
+				putChecksum(opt.Seed, buf)
 			}
 			if before == nil || !bytes.Equal(before, buf) {
 				writes = append(writes, pending{blk, buf})

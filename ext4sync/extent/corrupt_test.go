@@ -24,7 +24,7 @@ func edit(s *memStore, blk uint64, resum bool, fn func(b []byte)) {
 	b := s.blocks[blk]
 	fn(b)
 	if resum {
-		putChecksum(testOpt().Seed, b, DecodeHeader(b).Max)
+		putChecksum(testOpt().Seed, b)
 	}
 }
 
@@ -111,5 +111,20 @@ func TestReadCorrupt(t *testing.T) {
 	opt.BlocksCount = 0
 	if _, err := Read(tr.Root[:], s, opt); err == nil {
 		t.Fatal("empty block range: no error")
+	}
+}
+
+func TestChecksumRejectsShortBlocks(t *testing.T) {
+	if _, err := Checksum(1, make([]byte, 5)); err == nil {
+		t.Fatal("5-byte block: no error")
+	}
+	b := make([]byte, 1024)
+	Header{Magic: Magic, Max: 200}.Put(b)
+	if _, err := Checksum(1, b); err == nil {
+		t.Fatal("eh_max past the block: no error")
+	}
+	Header{Magic: Magic, Max: uint16(BlockMax(1024))}.Put(b)
+	if _, err := Checksum(1, b); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,12 +1,8 @@
-// Package extent reads and writes ext4 extent trees: the 60-byte root in an
-// inode's i_block and the index and leaf blocks below it. It knows the
-// on-disk format and the rules e2fsck checks; the filesystem (block I/O,
-// allocation, inode fields) is reached through the small Store and Allocator
-// interfaces, so the package depends on nothing but ext4sync/disk.
 package extent
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 )
@@ -151,14 +147,23 @@ func BlockMax(blockSize int) int { return (blockSize - HeaderSize) / EntrySize }
 // lives: right after the last possible entry.
 func tailOffset(max uint16) int { return HeaderSize + EntrySize*int(max) }
 
-// Checksum is the extent block checksum: crc32c(inode seed, block up to the
-// tail). seed is disk.InodeSeed(fsSeed, ino, generation).
-func Checksum(seed uint32, b []byte, max uint16) uint32 {
-	return disk.Crc32c(seed, b[:tailOffset(max)])
+// Checksum is the checksum of tree block b as its tail should hold it:
+// crc32c(inode seed, b up to the tail), the tail sitting right after the
+// eh_max-th entry. seed is disk.InodeSeed(fsSeed, ino, generation).
+func Checksum(seed uint32, b []byte) (uint32, error) {
+	if len(b) < HeaderSize {
+		return 0, fmt.Errorf("extent: checksum: block of %d bytes has no header", len(b))
+	}
+	off := tailOffset(DecodeHeader(b).Max)
+	if off+TailSize > len(b) {
+		return 0, fmt.Errorf("extent: checksum: tail at %d does not fit a block of %d bytes", off, len(b))
+	}
+	return disk.Crc32c(seed, b[:off]), nil
 }
 
-// putChecksum stores the checksum of node b in its tail.
-func putChecksum(seed uint32, b []byte, max uint16) {
-	off := tailOffset(max)
-	binary.LittleEndian.PutUint32(b[off:], Checksum(seed, b, max))
+// putChecksum stores the checksum of node b, whose eh_max is known to fit
+// the block, in its tail.
+func putChecksum(seed uint32, b []byte) {
+	off := tailOffset(DecodeHeader(b).Max)
+	binary.LittleEndian.PutUint32(b[off:], disk.Crc32c(seed, b[:off]))
 }

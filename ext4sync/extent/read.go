@@ -148,12 +148,12 @@ func (w *walker) child(parent uint64, i int, x Index, depth uint16, lo, hi uint6
 	}
 	// Check integrity before trusting any entry.
 	if w.opt.Csum {
-		off := tailOffset(h.Max)
-		if off+TailSize > len(b) {
-			return w.errf(c, "no room for checksum tail at %d", off)
+		got, err := Checksum(w.opt.Seed, b)
+		if err != nil {
+			return w.errf(c, "%v", err)
 		}
-		want := binary.LittleEndian.Uint32(b[off:])
-		if got := Checksum(w.opt.Seed, b, h.Max); got != want {
+		want := binary.LittleEndian.Uint32(b[tailOffset(h.Max):])
+		if got != want {
 			return fmt.Errorf("ext4: inode %d extent node block %d: stored %#08x, computed %#08x: %w", w.opt.Ino, c, want, got, ErrChecksum)
 		}
 	}

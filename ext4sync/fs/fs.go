@@ -61,6 +61,9 @@ func Open(dev Device, opts Options) (*FS, error) {
 	if err := f.checkOrphans(); err != nil {
 		return nil, err
 	}
+	if err := f.checkJournal(); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 

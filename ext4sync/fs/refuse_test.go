@@ -190,3 +190,32 @@ func TestCorruption(t *testing.T) {
 		}
 	})
 }
+
+func TestJournalNotEmptyRefused(t *testing.T) {
+	img := buildImage(t, "4096", "64M")
+	dev := loadDev(t, img)
+	f, err := Open(dev, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ino := f.Superblock().JournalInum
+	in, err := f.ReadInode(ino)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := f.extentRuns(ino, in)
+	if err != nil || len(runs) == 0 {
+		t.Fatalf("journal runs %v %v", runs, err)
+	}
+	b, err := f.ReadBlock(runs[0].pblk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.BigEndian.PutUint32(b[jbdStartOff:], 1)
+	if err := f.WriteBlock(runs[0].pblk, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dev, Options{}); !errors.Is(err, ErrNotClean) || !strings.Contains(err.Error(), "log not empty") {
+		t.Fatalf("want journal refusal, got %v", err)
+	}
+}

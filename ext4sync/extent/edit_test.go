@@ -147,3 +147,44 @@ func randomEdit(r *rand.Rand, maps []Mapping, per int) []Mapping {
 		return maps[:r.Intn(n+1)]
 	}
 }
+
+// Depth 3 on 1 KiB blocks: more than 4*84*84 extents.
+func TestDepthThree(t *testing.T) {
+	per := BlockMax(1024)
+	s, a := newMemStore(1024), newMemAlloc(1<<20)
+	maps := sparseMaps(4*per*per + 100)
+	tr, _ := build(t, s, a, maps, nil)
+	if tr.Depth != 3 || wouldRebuild(tr.Entries, rootEntries(tr), per) {
+		t.Fatalf("depth %d, entries per level %d/%d/%d", tr.Depth, len(tr.Entries[0]), len(tr.Entries[1]), len(tr.Entries[2]))
+	}
+	grown := append(slices.Clone(maps), Mapping{Logical: 1 << 31, Physical: 1 << 33, Len: 7})
+	_, ch := build(t, s, a, grown, tr)
+	if len(ch.Written) != 1 || len(ch.Allocated) != 0 {
+		t.Fatalf("tail append at depth 3: %+v", ch)
+	}
+	build(t, s, a, maps[:10], tr)
+}
+
+// FuzzEdits runs edit sequences chosen by the fuzzer through Build and
+// Read on both block sizes.
+func FuzzEdits(f *testing.F) {
+	for _, seed := range []int64{1, 2, 3} {
+		f.Add(seed, uint16(100), uint8(10))
+	}
+	f.Fuzz(func(t *testing.T, seed int64, n uint16, steps uint8) {
+		r := rand.New(rand.NewSource(seed))
+		for _, bs := range []int{1024, 4096} {
+			per := BlockMax(bs)
+			s, a := newMemStore(bs), newMemAlloc(1<<20)
+			maps := sparseMaps(int(n) % (8 * per))
+			tr, _ := build(t, s, a, maps, nil)
+			for range steps % 32 {
+				maps = randomEdit(r, maps, per)
+				tr, _ = build(t, s, a, maps, tr)
+				if wouldRebuild(tr.Entries, rootEntries(tr), per) || len(a.inUse) != len(tr.Nodes) {
+					t.Fatalf("bs %d: entries %v, %d in use for %d nodes", bs, tr.Entries, len(a.inUse), len(tr.Nodes))
+				}
+			}
+		}
+	})
+}

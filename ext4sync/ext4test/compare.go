@@ -200,7 +200,10 @@ func diffEntry(w, g *Entry, fields Field, o CompareOptions, want, got *Snapshot,
 	if fields&FieldXattrs != 0 {
 		diffXattrs(p, w.Xattrs, g.Xattrs, add)
 	}
-	if fields&FieldContent != 0 && w.Kind == tree.Regular && w.SHA256 != g.SHA256 {
+	// An empty hash means the judge did not read that file (go-ext4 in
+	// huge directories).
+	if fields&FieldContent != 0 && w.Kind == tree.Regular && w.SHA256 != "" && g.SHA256 != "" &&
+		w.SHA256 != g.SHA256 {
 		add(p, "content", "want sha256 %.16s, got %.16s", w.SHA256, g.SHA256)
 	}
 	if fields&FieldData != 0 && w.Kind == tree.Regular && w.Data != nil && g.Data != nil &&

@@ -82,7 +82,8 @@ func BuildImageAt(img, srcDir string, o ImageOptions) error {
 	if ft == 0 {
 		ft = DefaultFakeTime
 	}
-	env := []string{fakeTimeEnv + "=" + strconv.FormatInt(ft, 10)}
+	// e2fsck takes its clock (s_lastcheck) from E2FSCK_TIME.
+	env := []string{fakeTimeEnv + "=" + strconv.FormatInt(ft, 10), "E2FSCK_TIME=" + strconv.FormatInt(ft, 10)}
 	_ = os.Remove(img)
 	args := append(o.MkfsArgs(), "-d", srcDir, img, strconv.FormatInt(size/1024, 10)+"k")
 	if out, errOut, err := run(env, "mkfs.ext4", args...); err != nil {

@@ -101,6 +101,9 @@ func (f *FS) markBlocks(start, n uint64, used bool) error {
 		cnt := min(n, uint64(f.geo.GroupBlocks(g)-i))
 		gd := &f.gds[g]
 		free := gd.FreeBlocksCount()
+		if used && uint64(free) < cnt || !used && uint64(free)+cnt > uint64(f.geo.GroupBlocks(g)) {
+			return corruptf("group %d descriptor: free blocks count %d disagrees with the block bitmap", g, free)
+		}
 		for k := uint32(0); k < uint32(cnt); k++ {
 			if used {
 				m.set(i + k)
@@ -178,6 +181,9 @@ func (f *FS) markInode(ino uint32, dir, used bool) error {
 		return err
 	}
 	gd := &f.gds[g]
+	if used && gd.FreeInodesCount() == 0 || !used && gd.FreeInodesCount() >= f.geo.InodesPerGroup {
+		return corruptf("group %d descriptor: free inodes count %d disagrees with the inode bitmap", g, gd.FreeInodesCount())
+	}
 	k := sort.Search(len(f.freed), func(j int) bool { return f.freed[j] >= ino })
 	if used {
 		if err := f.exposeInodes(g, i); err != nil {

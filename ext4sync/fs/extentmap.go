@@ -28,6 +28,7 @@ type physRun struct {
 // order, verifying headers and (with metadata_csum) index-block checksums.
 func (f *FS) extentRuns(ino uint32, in *disk.Inode) ([]physRun, error) {
 	var out []physRun
+	nodes := uint64(0)
 	var walk func(node []byte, where uint64, depth int) error
 	walk = func(node []byte, where uint64, depth int) error {
 		if len(node) < extentHdrSize {
@@ -56,6 +57,12 @@ func (f *FS) extentRuns(ino uint32, in *disk.Inode) ([]physRun, error) {
 				continue
 			}
 			child := uint64(binary.LittleEndian.Uint16(ent[8:]))<<32 | uint64(binary.LittleEndian.Uint32(ent[4:]))
+			if child < f.geo.FirstDataBlock || child >= f.geo.BlocksCount {
+				return corruptf("inode %d extent index at logical %d: block %d outside the filesystem", ino, lblk, child)
+			}
+			if nodes++; nodes > f.geo.BlocksCount {
+				return corruptf("inode %d: extent tree has more nodes than the filesystem has blocks", ino)
+			}
 			b, err := f.ReadBlock(child)
 			if err != nil {
 				return err

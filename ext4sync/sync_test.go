@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
 )
 
 // smallTree is a rootfs-like mix of every kind of node, small enough that
@@ -46,16 +48,31 @@ func TestNoOpSyncWritesNothing(t *testing.T) {
 }
 
 // The tree an image was built from (with the metadata mkfs keeps: whole
-// seconds, the root's mtime at mkfs time) syncs onto it with zero writes.
+// seconds, the root's mtime at mkfs time) syncs onto it with zero writes,
+// through the public Sync on an FS the caller opened.
 func TestNoOpOnMkfsBase(t *testing.T) {
 	c := configs[0]
 	src := genSource(t, 2, smallTree(c.img.BlockSize))
 	normalizeForMkfs(t, src, ext4test.DefaultFakeTime)
 	base := ext4test.BuildImage(t, src, c.img)
-	dev, res := syncOverlay(t, base, src)
+	dev, err := overlay.Open(base, overlay.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	f, err := fs.Open(dev, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Sync(f, readTree(t, src), Options{SourceDateEpoch: epochFromEnv(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if n := dev.ChangedCount(); n != 0 {
-		t.Errorf("sync of the base's own tree changed %d blocks: %v; touched %v; result %+v",
-			n, dev.ChangedBlocks(), res.Touched, *res)
+		t.Errorf("sync of the base's own tree changed %d blocks: %v; result %+v", n, dev.ChangedBlocks(), *res)
+	}
+	if res.Added+res.Changed+res.Removed != 0 || res.Touched != nil {
+		t.Errorf("result %+v", *res)
 	}
 }
 
@@ -109,7 +126,28 @@ func TestDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	out1, res1 := syncFile(t, base, src)
-	out2, res2 := syncFile(t, base, src)
+	var phases []string
+	last := map[string][2]int64{}
+	out2 := filepath.Join(t.TempDir(), "out.ext4")
+	res2, err := SyncImage(base, readTree(t, src), out2, Options{SourceDateEpoch: epochFromEnv(t),
+		Progress: func(phase string, done, total int64) {
+			if len(phases) == 0 || phases[len(phases)-1] != phase {
+				phases = append(phases, phase)
+			}
+			last[phase] = [2]int64{done, total}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{PhaseRead, PhaseRemove, PhaseInodes, PhaseContent, PhaseDirs, PhaseSave}
+	if !reflect.DeepEqual(phases, want) {
+		t.Errorf("progress phases %v, want %v", phases, want)
+	}
+	for ph, dt := range last {
+		if dt[0] != dt[1] {
+			t.Errorf("phase %s ended at %d of %d", ph, dt[0], dt[1])
+		}
+	}
 	if a, b := fileSHA256(t, out1), fileSHA256(t, out2); a != b {
 		t.Errorf("two syncs differ: %s vs %s", a, b)
 	}

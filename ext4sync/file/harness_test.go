@@ -218,3 +218,11 @@ func aclVFS(uid uint32) []byte {
 	}
 	return b.Bytes()
 }
+
+// removeSrc removes p from the source tree.
+func removeSrc(t *testing.T, x *fixture, p string) {
+	t.Helper()
+	if err := os.RemoveAll(filepath.Join(x.src, p)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -135,11 +135,12 @@ func (i *Inode) SetLinks(n uint16) {
 	}
 }
 
-// Raw returns a copy of the inode as it will be saved.
-func (i *Inode) Raw() disk.Inode {
+// Raw returns a copy of the inode as it stands in memory (what Save would
+// write, before times are stamped).
+func (i *Inode) Raw() *disk.Inode {
 	c := *i.raw
 	c.Tail = append([]byte(nil), i.raw.Tail...)
-	return c
+	return &c
 }
 
 // Save writes the inode if its bytes differ from what is on disk: first the

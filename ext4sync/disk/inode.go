@@ -49,7 +49,10 @@ type Inode struct {
 	CrtimeExtra uint32              // 0x94
 	VersionHi   uint32              // 0x98
 	Projid      uint32              // 0x9C
-	Tail        []byte              // 128 + ExtraIsize .. inode size
+	// ExtraPad is kept verbatim when i_extra_isize reaches past 0xA0
+	// (fields this package does not know): bytes 0xA0 .. 128+ExtraIsize.
+	ExtraPad []byte
+	Tail     []byte // 128 + ExtraIsize .. inode size
 }
 
 // extraField is one field after the base inode, with its offset and size.
@@ -122,6 +125,9 @@ func (in *Inode) Unmarshal(b []byte) error {
 			*f.p32(in) = le.Uint32(b[f.off:])
 		}
 	}
+	if end > inodeExtraEnd {
+		in.ExtraPad = append([]byte(nil), b[inodeExtraEnd:end]...)
+	}
 	in.Tail = append([]byte(nil), b[end:]...)
 	return nil
 }
@@ -173,6 +179,10 @@ func (in *Inode) Marshal(b []byte) error {
 		} else {
 			le.PutUint32(b[f.off:], *f.p32(in))
 		}
+	}
+	if end > inodeExtraEnd {
+		n := copy(b[inodeExtraEnd:end], in.ExtraPad)
+		clear(b[inodeExtraEnd+n : end])
 	}
 	n := copy(b[end:], in.Tail)
 	clear(b[end+n:])

@@ -12,7 +12,7 @@ type fixedPlacement struct {
 }
 
 func (p fixedPlacement) Blocks(SpaceView, BlockRequest) ([]Extent, error) { return p.ext, nil }
-func (p fixedPlacement) Inode(InodeView, InodeRequest) (uint32, error)   { return p.ino, nil }
+func (p fixedPlacement) Inode(InodeView, InodeRequest) (uint32, error)    { return p.ino, nil }
 
 func TestPlacementAnswersAreChecked(t *testing.T) {
 	img := buildImage(t, "1024", "32M")

@@ -91,6 +91,7 @@ func (a *applier) get(ino uint32, path string) (*open, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ext4sync: load inode %d (%s): %w", ino, displayPath(path), err)
 	}
+	in.SetOptions(a.fo) // the time policy for when it is written
 	h := &open{in: in, path: path}
 	a.held[ino] = h
 	return h, nil

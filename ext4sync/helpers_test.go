@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
@@ -29,18 +28,13 @@ var configs = []config{
 	{"4k-32bit", ext4test.ImageOptions{BlockSize: 4096, No64bit: true, NormalizeTimes: true}},
 }
 
-// epochFromEnv is the SOURCE_DATE_EPOCH the judges expect (ext4test's
-// EngineTimePolicy reads the same variable).
-func epochFromEnv(t testing.TB) *int64 {
-	v := os.Getenv("SOURCE_DATE_EPOCH")
-	if v == "" {
-		return nil
-	}
-	e, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		t.Fatalf("SOURCE_DATE_EPOCH=%q: %v", v, err)
-	}
-	return &e
+// TestMain runs every test under the engine's default time policy (times
+// follow mtime), whatever the caller's environment says: ext4test's judges
+// read SOURCE_DATE_EPOCH too, and a test of the epoch policy sets it
+// itself.
+func TestMain(m *testing.M) {
+	os.Unsetenv("SOURCE_DATE_EPOCH")
+	os.Exit(m.Run())
 }
 
 // genSource fills a new directory with a random tree.
@@ -67,7 +61,7 @@ func readTree(t testing.TB, dir string) *tree.Tree {
 func syncFile(t testing.TB, base, srcDir string) (string, *Result) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out.ext4")
-	res, err := SyncImage(base, readTree(t, srcDir), out, Options{SourceDateEpoch: epochFromEnv(t)})
+	res, err := SyncImage(base, readTree(t, srcDir), out, Options{})
 	if err != nil {
 		t.Fatalf("SyncImage: %v", err)
 	}
@@ -90,7 +84,7 @@ func syncOverlay(t testing.TB, img, srcDir string) (*overlay.Device, *Result) {
 		t.Fatal(err)
 	}
 	rec.blockSize = int64(f.BlockSize())
-	res, err := syncWith(f, readTree(t, srcDir), Options{SourceDateEpoch: epochFromEnv(t)}, rec)
+	res, err := syncWith(f, readTree(t, srcDir), Options{}, rec)
 	if err != nil {
 		t.Fatalf("Sync: %v", err)
 	}

@@ -64,7 +64,7 @@ func TestNoOpOnMkfsBase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Sync(f, readTree(t, src), Options{SourceDateEpoch: epochFromEnv(t)})
+	res, err := Sync(f, readTree(t, src), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,16 +79,28 @@ func TestNoOpOnMkfsBase(t *testing.T) {
 // A sequence of random releases applied one after another onto the same
 // image: after every one the image is clean for e2fsck, every judge sees
 // exactly the release's tree, and no input image was modified.
+// LVMUM_RELEASES (default 3), LVMUM_SEED and LVMUM_BIGDIR=1 (an htree
+// directory of 3000 entries) make it a longer search.
 func TestReleases(t *testing.T) {
-	releases := 3
+	releases, seed0 := 3, uint64(100)
 	if v, err := strconv.Atoi(os.Getenv("LVMUM_RELEASES")); err == nil && v > 0 {
 		releases = v
 	}
+	if v, err := strconv.ParseUint(os.Getenv("LVMUM_SEED"), 10, 64); err == nil {
+		seed0 = v
+	}
+	gen := func(bs int) ext4test.GenOptions {
+		o := smallTree(bs)
+		if os.Getenv("LVMUM_BIGDIR") != "" {
+			o.BigDir = 3000
+		}
+		return o
+	}
 	for ci, c := range configs {
 		t.Run(c.name, func(t *testing.T) {
-			seed := uint64(100 + ci)
+			seed := seed0 + uint64(ci)
 			rng := rand.New(rand.NewPCG(seed, seed*7))
-			src := genSource(t, seed, smallTree(c.img.BlockSize))
+			src := genSource(t, seed, gen(c.img.BlockSize))
 			img := ext4test.BuildImage(t, src, c.img)
 			baseSum := fileSHA256(t, img)
 			base := img
@@ -129,7 +141,7 @@ func TestDeterministic(t *testing.T) {
 	var phases []string
 	last := map[string][2]int64{}
 	out2 := filepath.Join(t.TempDir(), "out.ext4")
-	res2, err := SyncImage(base, readTree(t, src), out2, Options{SourceDateEpoch: epochFromEnv(t),
+	res2, err := SyncImage(base, readTree(t, src), out2, Options{
 		Progress: func(phase string, done, total int64) {
 			if len(phases) == 0 || phases[len(phases)-1] != phase {
 				phases = append(phases, phase)

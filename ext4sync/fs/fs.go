@@ -203,3 +203,32 @@ func (f *FS) readAt(b []byte, off int64) error {
 	}
 	return err
 }
+
+// ReadBlocks reads n consecutive blocks from start in one device read.
+func (f *FS) ReadBlocks(start, n uint64) ([]byte, error) {
+	if start >= f.geo.BlocksCount || n > f.geo.BlocksCount-start {
+		return nil, invalidf("read blocks %d+%d: beyond the %d blocks of the filesystem", start, n, f.geo.BlocksCount)
+	}
+	b := make([]byte, n*uint64(f.geo.BlockSize))
+	if err := f.readAt(b, int64(start)*int64(f.geo.BlockSize)); err != nil {
+		return nil, fmt.Errorf("ext4: read blocks %d+%d: %w", start, n, err)
+	}
+	return b, nil
+}
+
+// WriteBlocks writes b, a whole number of blocks, from block start in one
+// device write.
+func (f *FS) WriteBlocks(start uint64, b []byte) error {
+	bs := uint64(f.geo.BlockSize)
+	n := uint64(len(b)) / bs
+	if uint64(len(b))%bs != 0 || n == 0 {
+		return invalidf("write blocks at %d: %d bytes is not a whole number of %d-byte blocks", start, len(b), bs)
+	}
+	if start >= f.geo.BlocksCount || n > f.geo.BlocksCount-start {
+		return invalidf("write blocks %d+%d: beyond the %d blocks of the filesystem", start, n, f.geo.BlocksCount)
+	}
+	if _, err := f.dev.WriteAt(b, int64(start)*int64(bs)); err != nil {
+		return fmt.Errorf("ext4: write blocks %d+%d: %w", start, n, err)
+	}
+	return nil
+}

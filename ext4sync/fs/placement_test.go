@@ -105,3 +105,37 @@ func TestDefaultPlacementPrefersGoalAndContiguity(t *testing.T) {
 		t.Fatalf("inode %d not in the parent's group 2", ino)
 	}
 }
+
+func TestMultiBlockIO(t *testing.T) {
+	img := buildImage(t, "4096", "64M")
+	dev := loadDev(t, img)
+	f, err := Open(dev, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := f.AllocBlocks(BlockRequest{N: 3})
+	if err != nil || len(ext) != 1 {
+		t.Fatalf("%v %v", ext, err)
+	}
+	data := make([]byte, 3*4096)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if err := f.WriteBlocks(ext[0].Start, data); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.ReadBlocks(ext[0].Start, 3)
+	if err != nil || string(got) != string(data) {
+		t.Fatalf("read back: %v", err)
+	}
+	one, err := f.ReadBlock(ext[0].Start + 2)
+	if err != nil || string(one) != string(data[2*4096:]) {
+		t.Fatalf("ReadBlock: %v", err)
+	}
+	if err := f.WriteBlocks(ext[0].Start, data[:100]); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("partial block: %v", err)
+	}
+	if _, err := f.ReadBlocks(f.BlocksCount()-1, 2); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("past the end: %v", err)
+	}
+}

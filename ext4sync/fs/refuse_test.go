@@ -25,6 +25,7 @@ func TestRefusedFeatures(t *testing.T) {
 		{"large_dir", []string{"-O", "large_dir"}},
 		{"ea_inode", []string{"-O", "ea_inode"}},
 		{"meta_bg", []string{"-O", "meta_bg,^resize_inode"}},
+		{"journal_dev", []string{"-O", "journal_dev"}},
 	} {
 		t.Run(c.feature, func(t *testing.T) {
 			img := mkfsImage(t, "1024", "16M", c.opts...)

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -74,40 +75,43 @@ func Mutate(rng *rand.Rand, dir string, o MutateOptions) ([]string, error) {
 }
 
 type mutator struct {
-	rng    *rand.Rand
-	root   string
-	o      MutateOptions
-	isRoot bool
-	g      *gen
-	dirs   []string // includes root
-	files  []string // regular files
-	links  []string // symlinks
-	others []string // everything that is not root
+	rng     *rand.Rand
+	root    string
+	o       MutateOptions
+	isRoot  bool
+	g       *gen
+	dirs    []string // includes root
+	files   []string // regular files
+	links   []string // symlinks
+	others  []string // everything that is not root
+	nondirs []string
 }
 
-// scan lists the tree (sorted, so choices are deterministic).
+// scan lists the tree in WalkDir's (lexical, deterministic) order.
 func (m *mutator) scan() error {
-	paths, err := sortedPaths(m.root)
-	if err != nil {
-		return err
-	}
-	m.dirs, m.files, m.links, m.others = nil, nil, nil, nil
-	for _, p := range paths {
-		st, err := os.Lstat(p)
+	m.dirs, m.files, m.links, m.others, m.nondirs = nil, nil, nil, nil, nil
+	err := filepath.WalkDir(m.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return fmt.Errorf("ext4test: %w", err)
+			return err
 		}
-		switch {
-		case st.IsDir():
+		switch t := d.Type(); {
+		case t.IsDir():
 			m.dirs = append(m.dirs, p)
-		case st.Mode().IsRegular():
+		case t.IsRegular():
 			m.files = append(m.files, p)
-		case st.Mode()&fs.ModeSymlink != 0:
+		case t&fs.ModeSymlink != 0:
 			m.links = append(m.links, p)
 		}
 		if p != m.root {
 			m.others = append(m.others, p)
+			if !d.IsDir() {
+				m.nondirs = append(m.nondirs, p)
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ext4test: walk %s: %w", m.root, err)
 	}
 	return nil
 }
@@ -156,13 +160,7 @@ func (m *mutator) addSpecial() (string, error) {
 }
 
 func (m *mutator) remove() (string, error) {
-	var cand []string
-	for _, p := range m.others {
-		if st, err := os.Lstat(p); err == nil && !st.IsDir() {
-			cand = append(cand, p)
-		}
-	}
-	p := pick(m.rng, cand)
+	p := pick(m.rng, m.nondirs)
 	if p == "" {
 		return "", nil
 	}

@@ -89,6 +89,10 @@ func apply(lay *layout, ext []Mapping, old *Tree, s Store, a Allocator, opt Opti
 		return nil, nil, err
 	}
 
+	if err := nodesOutsideData(lay.blocks, ext); err != nil {
+		return undo(fmt.Errorf("ext4: inode %d: %w", opt.Ino, err))
+	}
+
 	// Render every node first, so a read error leaves the device untouched.
 	first := lay.firstExtents()
 	t := &Tree{Depth: len(lay.groups), Mappings: ext, Levels: lay.blocks, Entries: lay.counts()}
@@ -169,4 +173,25 @@ func fill(b []byte, max uint16, depth, start, n int, ext []Mapping, lay *layout,
 		c := lay.blocks[depth-1][start+i]
 		Index{Block: ext[first[depth-1][start+i]].Logical, LeafLo: uint32(c), LeafHi: uint16(c >> startHiShift)}.Put(at)
 	}
+}
+
+// nodesOutsideData checks that no node block is also one of the file's data
+// blocks (an allocator handing out a block the caller mapped but did not
+// mark would otherwise make e2fsck find it claimed twice).
+func nodesOutsideData(levels [][]uint64, ext []Mapping) error {
+	var nodes []uint64
+	for _, bs := range levels {
+		nodes = append(nodes, bs...)
+	}
+	if len(nodes) == 0 {
+		return nil
+	}
+	slices.Sort(nodes)
+	for _, m := range ext {
+		i, _ := slices.BinarySearch(nodes, m.Physical)
+		if i < len(nodes) && nodes[i] < m.Physical+uint64(m.Len) {
+			return fmt.Errorf("extent node block %d is also data block %d of the file", nodes[i], uint64(m.Logical)+nodes[i]-m.Physical)
+		}
+	}
+	return nil
 }

@@ -277,3 +277,15 @@ func TestWriteFailureGivesBlocksBack(t *testing.T) {
 		t.Fatal("block size 1000 accepted")
 	}
 }
+
+func TestNodeBlockMappedAsData(t *testing.T) {
+	s, a := newMemStore(1024), newMemAlloc(6000)
+	maps := sparseMaps(200) // data at 5000, 5003, ... 5597; nodes from 6000
+	maps = append(maps, Mapping{Logical: 1000, Physical: 6001, Len: 1})
+	if _, _, err := Build(maps, nil, s, a, testOpt()); err == nil || !strings.Contains(err.Error(), "also data block") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(a.inUse) != 0 || len(s.writes) != 0 {
+		t.Fatalf("failed Build left %d blocks in use, %d writes", len(a.inUse), len(s.writes))
+	}
+}

@@ -60,13 +60,8 @@ func (o *Options) validate(generate bool) error {
 	if len(o.Artifact.DeviceTypes) == 0 {
 		return inputErr("-t", "at least one device type required")
 	}
-	for _, p := range []struct{ flag, path string }{{"-o", o.OutputPath}, {"--image-out", o.ImageOut}, {"--report", o.ReportPath}} {
-		if p.path == "" {
-			continue
-		}
-		if err := checkDir(p.path); err != nil {
-			return &InputError{Input: p.flag + " " + p.path, Err: err}
-		}
+	if err := checkOutputs(o); err != nil {
+		return err
 	}
 	if o.Artifact.Epoch < 0 || o.Artifact.Epoch > MaxEpoch {
 		return inputErr("SOURCE_DATE_EPOCH", "%d outside 0..%d", o.Artifact.Epoch, int64(MaxEpoch))
@@ -90,6 +85,51 @@ func (o *Options) validate(generate bool) error {
 		return &InputError{Input: "-p/-d", Err: err}
 	}
 	return nil
+}
+
+// checkOutputs makes sure every output can be created and that no output
+// replaces an input or another output.
+func checkOutputs(o *Options) error {
+	type named struct{ flag, path string }
+	inputs := []named{{"--base", o.BasePath}, {"--rootfs", o.RootfsPath}}
+	for _, s := range o.Artifact.Scripts {
+		inputs = append(inputs, named{"-s", s})
+	}
+	var seen []named
+	for _, out := range []named{{"-o", o.OutputPath}, {"--image-out", o.ImageOut}, {"--report", o.ReportPath}} {
+		if out.path == "" {
+			continue
+		}
+		in := &InputError{Input: out.flag + " " + out.path}
+		if in.Err = checkDir(out.path); in.Err != nil {
+			return in
+		}
+		if fi, err := os.Stat(out.path); err == nil && fi.IsDir() {
+			in.Err = errors.New("is a directory")
+			return in
+		}
+		for _, other := range append(inputs, seen...) {
+			if samePath(out.path, other.path) {
+				in.Err = fmt.Errorf("same file as %s", other.flag)
+				return in
+			}
+		}
+		seen = append(seen, out)
+	}
+	return nil
+}
+
+// samePath reports whether a and b name the same file: equal absolute
+// paths, or (when both exist) the same inode.
+func samePath(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
 func checkRegular(path string) error {

@@ -236,6 +236,16 @@ func TestGenerateInputErrors(t *testing.T) {
 		"depends clash":    func(f *fixture) { f.opts.Artifact.Depends = map[string]string{generator.ProvidesChecksum: "x"} },
 		"no snapshot size": func(f *fixture) { f.opts.SnapshotBytes = 0 },
 		"epoch too late":   func(f *fixture) { f.opts.Artifact.Epoch = generator.MaxEpoch + 1 },
+		"output is base":   func(f *fixture) { f.opts.OutputPath = f.base },
+		"image is base":    func(f *fixture) { f.opts.ImageOut = filepath.Join(f.dir, ".", "base.ext4") },
+		"report is output": func(f *fixture) { f.opts.ReportPath = f.opts.OutputPath },
+		"output is a dir":  func(f *fixture) { f.opts.OutputPath = f.out },
+		"image is link to base": func(f *fixture) {
+			f.opts.ImageOut = filepath.Join(f.dir, "link.ext4")
+			if err := os.Link(f.base, f.opts.ImageOut); err != nil {
+				panic(err)
+			}
+		},
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package ext4test
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,4 +102,31 @@ func copyFile(t *testing.T, from, to string) {
 	b, err := os.ReadFile(from)
 	must(t, err)
 	must(t, os.WriteFile(to, b, 0o644))
+}
+
+// Unwritten (fallocated) extents read as zeros; debugfs and the kernel
+// (SEEK_DATA) both count them as allocated ranges, and contents agree.
+func TestUnwrittenExtentsAgree(t *testing.T) {
+	RequireTools(t, "mkfs.ext4", "e2fsck", "debugfs")
+	src := filepath.Join(t.TempDir(), "src")
+	must(t, os.Mkdir(src, 0o755))
+	img := BuildImage(t, src, ImageOptions{BlockSize: 4096, Size: 8 << 20})
+	if _, err := debugfsBatch(img, []string{"write /dev/null fa", "fallocate /fa 0 9", "sif /fa size 40000"},
+		true, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	Fsck(t, img)
+	d := SnapshotImage(t, img)
+	e := d.Entries["fa"]
+	if e == nil || e.Size != 40000 || fmtSegs(e.Data) != "[0+40000]" {
+		t.Fatalf("debugfs entry %+v, want size 40000 and data [0+40000]", e)
+	}
+	zeros := fmt.Sprintf("%x", sha256.Sum256(make([]byte, 40000)))
+	if e.SHA256 != zeros {
+		t.Errorf("debugfs content %s, want zeros %s", e.SHA256, zeros)
+	}
+	if ok, _ := KernelAvailable(); ok {
+		Compare(t, d, SnapshotKernel(t, img), CompareOptions{Times: TimesExact})
+	}
+	Compare(t, d, SnapshotGoExt4(t, img), CompareOptions{})
 }

@@ -58,7 +58,7 @@ type inodeStat struct {
 
 type extentRange struct {
 	lblk, n uint64
-	uninit  bool
+	uninit  bool // unwritten (fallocated); still counted as allocated
 }
 
 var (
@@ -169,14 +169,13 @@ func parseExtentLine(l string, out *[]extentRange) error {
 	return nil
 }
 
-// dataRanges turns leaf extents into byte ranges of written data,
-// merged and clipped to size.
+// dataRanges turns leaf extents into byte ranges of allocated blocks,
+// merged and clipped to size. Unwritten (fallocated) extents count as
+// allocated, as the kernel's SEEK_DATA reports them (they read as zeros;
+// content hashes cover that).
 func dataRanges(ext []extentRange, blockSize, size int64) []tree.Segment {
 	out := []tree.Segment{}
 	for _, e := range ext {
-		if e.uninit {
-			continue
-		}
 		off := int64(e.lblk) * blockSize
 		end := off + int64(e.n)*blockSize
 		if end > size {

@@ -6,8 +6,7 @@ import "context"
 // the ext4sync engine in the product and a fake in tests; the generator
 // depends on nothing else of it.
 //
-// TODO(integrator): adapt ext4sync's entry point to this interface in
-// cmd/lvm-um-gen (see newBuilder there).
+// cmd/lvm-um-gen adapts ext4sync.SyncImage to it (engine.go there).
 type Builder interface {
 	Build(ctx context.Context, req BuildRequest) (*BuildResult, error)
 }
@@ -24,6 +23,8 @@ type BuildRequest struct {
 	// SourceDateEpoch, when set, is the time the builder stamps where the
 	// rootfs gives none (inode ctime/atime), for reproducible images.
 	SourceDateEpoch *int64
+	// Progress, when not nil, may receive the builder's own steps.
+	Progress Progress
 }
 
 // BuildResult is what the builder reports about the change. Bytes that

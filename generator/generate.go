@@ -153,7 +153,7 @@ type measured struct {
 // with the base.
 func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string) (*measured, error) {
 	image := filepath.Join(dir, PayloadName)
-	res, err := b.Build(ctx, BuildRequest{BasePath: o.BasePath, RootfsPath: o.RootfsPath, ImagePath: image, Geometry: o.Geometry, SourceDateEpoch: o.SourceDateEpoch})
+	res, err := b.Build(ctx, BuildRequest{BasePath: o.BasePath, RootfsPath: o.RootfsPath, ImagePath: image, Geometry: o.Geometry, SourceDateEpoch: o.SourceDateEpoch, Progress: o.Progress})
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr

@@ -64,14 +64,14 @@ func TestBinaryExitCodes(t *testing.T) {
 	if code, _, stderr := runBinary(t, "diff", "/nonexistent/a", "/nonexistent/b"); code != exitUsage || strings.Count(stderr, "\n") != 1 {
 		t.Fatalf("diff missing: %d %q", code, stderr)
 	}
-	// The engine is not wired yet: generate fails cleanly with 1.
+	// The base is not ext4: generate fails as bad input, writing nothing.
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base")
 	if err := os.WriteFile(base, make([]byte, 1<<20), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, _, stderr := runBinary(t, "generate", "--base", base, "--rootfs", dir, "--snapshot-size", "32MiB", "-n", "a", "-t", "d", "-o", filepath.Join(dir, "a.mender"))
-	if code != exitFailure || !strings.HasPrefix(stderr, "lvm-um-gen: ") {
+	if code != exitUsage || !strings.Contains(stderr, "not an ext4 image") || strings.Count(stderr, "\n") != 1 {
 		t.Fatalf("generate: %d %q", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "a.mender")); !os.IsNotExist(err) {

@@ -220,19 +220,6 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-func TestEngineNotWired(t *testing.T) {
-	e := newEnv(t)
-	var stderr bytes.Buffer
-	a := &app{stdout: &bytes.Buffer{}, stderr: &stderr, newBuilder: newEngineBuilder, getenv: func(string) string { return "" }}
-	if code := a.run(context.Background(), e.generateArgs()); code != exitFailure {
-		t.Fatalf("exit %d", code)
-	}
-	oneErrorLine(t, stderr.String())
-	if got := e.outputs(t); len(got) != 0 {
-		t.Fatalf("left behind %q", got)
-	}
-}
-
 func TestEstimate(t *testing.T) {
 	e := newEnv(t)
 	code, stdout, stderr := e.run(t, context.Background(), "estimate", "--base", e.base, "--rootfs", e.rootfs)

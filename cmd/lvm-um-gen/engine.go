@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
+	"github.com/lvm-um-gen/lvm-um-gen/generator"
+)
+
+// newEngineBuilder returns the Builder the CLI uses: the ext4sync engine.
+func newEngineBuilder() generator.Builder { return engineBuilder{} }
+
+// engineBuilder adapts ext4sync.SyncImage to generator.Builder: it reads
+// the rootfs directory, syncs it onto an overlay of the base and writes
+// the image, then turns the engine's per-path block lists into write-unit
+// contributors.
+//
+// TODO(integrator): pass a cost-model Placement (blockmap) in
+// ext4sync.Options once one exists; until then the engine's default
+// placement is used. SyncImage takes no context, so an interrupt during
+// the sync is honoured when it returns (the image is then discarded).
+type engineBuilder struct{}
+
+// Contributor kinds from the engine.
+const (
+	kindWritten = "written" // a path of the new rootfs whose changes wrote blocks
+	kindRemoved = "removed" // a path of the base that is gone
+)
+
+func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*generator.BuildResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(req.RootfsPath)
+	if err != nil {
+		return nil, &generator.InputError{Input: "--rootfs", Err: err}
+	}
+	if !fi.IsDir() {
+		return nil, &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: fmt.Errorf("not a directory")}
+	}
+	blockSize, err := baseBlockSize(req.BasePath)
+	if err != nil {
+		return nil, &generator.InputError{Input: "--base " + req.BasePath, Err: err}
+	}
+	src, err := dirsource.Read(req.RootfsPath, dirsource.Options{})
+	if err != nil {
+		return nil, &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: err}
+	}
+	opts := ext4sync.Options{SourceDateEpoch: req.SourceDateEpoch}
+	if req.Progress != nil {
+		opts.Progress = phaseProgress(req.Progress)
+	}
+	res, err := ext4sync.SyncImage(req.BasePath, src, req.ImagePath, opts)
+	if req.Progress != nil {
+		req.Progress.Finish()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := &generator.BuildResult{Files: generator.FileCounts{
+		Added: int64(res.Added), Changed: int64(res.Changed), Removed: int64(res.Removed), Unchanged: int64(res.Unchanged),
+	}}
+	for _, pb := range res.Touched {
+		kind := kindWritten
+		if src.Lookup(pb.Path) == nil {
+			kind = kindRemoved
+		}
+		out.Contributors = append(out.Contributors, generator.Contributor{
+			Path: "/" + pb.Path, Kind: kind, Units: unitsOfBlocks(pb.Blocks, blockSize, req.Geometry.WriteUnit),
+		})
+	}
+	sort.SliceStable(out.Contributors, func(i, j int) bool {
+		a, b := out.Contributors[i], out.Contributors[j]
+		if a.Units != b.Units {
+			return a.Units > b.Units
+		}
+		return a.Path < b.Path
+	})
+	return out, nil
+}
+
+// phaseProgress turns the engine's (phase, done, total) calls into one
+// bar per phase.
+func phaseProgress(p generator.Progress) func(phase string, done, total int64) {
+	cur, last := "", int64(0)
+	return func(phase string, done, total int64) {
+		if phase != cur {
+			cur, last = phase, 0
+			p.Start("sync: "+phase, total)
+		}
+		if done > last {
+			p.Add(done - last)
+			last = done
+		}
+	}
+}
+
+// unitsOfBlocks counts the distinct write units that filesystem blocks
+// touch (a block may span several units when W is smaller).
+func unitsOfBlocks(blocks []uint64, blockSize, writeUnit int64) int64 {
+	if blockSize <= 0 || writeUnit <= 0 {
+		return 0
+	}
+	seen := make(map[int64]bool)
+	for _, b := range blocks {
+		off := int64(b) * blockSize
+		for u := off / writeUnit; u <= (off+blockSize-1)/writeUnit; u++ {
+			seen[u] = true
+		}
+	}
+	return int64(len(seen))
+}
+
+// baseBlockSize reads the block size from the base's primary superblock.
+func baseBlockSize(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	raw := make([]byte, disk.SuperblockSize)
+	if _, err := f.ReadAt(raw, disk.SuperblockOffset); err != nil {
+		return 0, fmt.Errorf("ext4: superblock at byte %d: %w", disk.SuperblockOffset, err)
+	}
+	var sb disk.Superblock
+	if err := sb.Unmarshal(raw); err != nil {
+		return 0, err
+	}
+	if sb.Magic != disk.SuperMagic {
+		return 0, fmt.Errorf("ext4: superblock at byte %d: bad magic %#x, not an ext4 image", disk.SuperblockOffset, sb.Magic)
+	}
+	return int64(sb.BlockSize()), nil
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/generator"
+)
+
+// needTool returns the path of an external test oracle or skips.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("%s not found and LVMUM_REQUIRE_TOOLS=1", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+func writeTree(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestEngineGenerate runs generate with the real ext4sync engine on a
+// Yocto-like mkfs image and checks the new image with e2fsck and the
+// artifact with mender-artifact.
+func TestEngineGenerate(t *testing.T) {
+	mkfs := needTool(t, "mkfs.ext4")
+	fsck := needTool(t, "e2fsck")
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	oldTree, newTree := filepath.Join(dir, "old"), filepath.Join(dir, "new")
+	files := map[string]string{
+		"etc/os-release":       "VERSION=1\n",
+		"usr/bin/app":          strings.Repeat("app v1 ", 20000),
+		"usr/lib/libkeep.so":   strings.Repeat("keep ", 50000),
+		"usr/share/doc/readme": "hello\n",
+	}
+	writeTree(t, oldTree, files)
+	files["etc/os-release"] = "VERSION=2\n"
+	files["usr/bin/app"] = strings.Repeat("app v2 ", 20000)
+	files["usr/bin/newtool"] = strings.Repeat("new ", 3000)
+	delete(files, "usr/share/doc/readme")
+	writeTree(t, newTree, files)
+
+	base := filepath.Join(dir, "base.ext4")
+	mk := exec.Command(mkfs, "-q", "-F", "-i", "4096", "-O", "metadata_csum_seed,orphan_file", "-b", "4096", "-d", oldTree, base, "16M")
+	mk.Env = append(os.Environ(), "E2FSPROGS_FAKE_TIME=1700000000")
+	if out, err := mk.CombinedOutput(); err != nil {
+		t.Fatalf("mkfs: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(fsck, "-pfD", base).CombinedOutput(); err != nil {
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() > 1 {
+			t.Fatalf("fsck -pfD: %v\n%s", err, out)
+		}
+	}
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	a := &app{stdout: &stdout, stderr: &stderr, newBuilder: newEngineBuilder, getenv: func(k string) string {
+		if k == "SOURCE_DATE_EPOCH" {
+			return "1700000000"
+		}
+		return ""
+	}}
+	img, rep := filepath.Join(out, "new.ext4"), filepath.Join(out, "r.json")
+	code := a.run(context.Background(), []string{"generate", "--base", base, "--rootfs", newTree, "--snapshot-size", "32MiB",
+		"-n", "v2", "-t", "qemux86-64", "-o", filepath.Join(out, "v2.mender"), "--image-out", img, "--report", rep, "--write-unit", "4KiB"})
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	t.Logf("summary:\n%s", stdout.String())
+	if o, err := exec.Command(fsck, "-fn", img).CombinedOutput(); err != nil {
+		t.Fatalf("e2fsck -fn on the new image: %v\n%s", err, o)
+	}
+	var r generator.Report
+	data, _ := os.ReadFile(rep)
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Files.Added != 1 || r.Files.Removed != 3 || r.Files.Unchanged != 1 || r.Files.Changed < 2 || r.UnitsChanged == 0 || r.UnitsChanged > r.UnitsTotal/2 {
+		t.Fatalf("report:\n%s", data)
+	}
+	if len(r.TopContributors) == 0 {
+		t.Fatalf("no contributors:\n%s", data)
+	}
+	if cli, err := exec.LookPath("mender-artifact"); err == nil {
+		if o, err := exec.Command(cli, "validate", filepath.Join(out, "v2.mender")).CombinedOutput(); err != nil {
+			t.Fatalf("mender-artifact validate: %v\n%s", err, o)
+		}
+	}
+
+	// Same inputs, another directory: the same artifact, byte for byte.
+	out2 := filepath.Join(dir, "out2")
+	if err := os.Mkdir(out2, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.run(context.Background(), []string{"generate", "--base", base, "--rootfs", newTree, "--snapshot-size", "32MiB",
+		"-n", "v2", "-t", "qemux86-64", "-o", filepath.Join(out2, "v2.mender"), "--write-unit", "4KiB", "-q"}); code != 0 {
+		t.Fatalf("second run: exit %d\n%s", code, stderr.String())
+	}
+	first, _ := os.ReadFile(filepath.Join(out, "v2.mender"))
+	second, _ := os.ReadFile(filepath.Join(out2, "v2.mender"))
+	if !bytes.Equal(first, second) {
+		t.Fatal("two runs with the engine gave different artifacts")
+	}
+
+	// Refusal: 8 MiB snapshot, 8 MiB reserve.
+	stderr.Reset()
+	refused := filepath.Join(out2, "refused.mender")
+	code = a.run(context.Background(), []string{"generate", "--base", base, "--rootfs", newTree, "--snapshot-size", "8MiB",
+		"-n", "v2", "-t", "qemux86-64", "-o", refused, "-q"})
+	if code != exitOverflow || !strings.Contains(stderr.String(), "/usr/bin/app") {
+		t.Fatalf("refusal: exit %d\n%s", code, stderr.String())
+	}
+	if _, err := os.Stat(refused); !os.IsNotExist(err) {
+		t.Fatalf("refused artifact exists: %v", err)
+	}
+}

@@ -1,13 +1,3 @@
-// Package ext4test is the independent judge every ext4 engine test uses. It
-// never reads an image with this project's own ext4 code: it asks
-// e2fsprogs (debugfs, e2fsck), github.com/masahiro331/go-ext4-filesystem
-// and, when it can, the kernel's ext4 through a read-only loop mount. Each
-// judge produces a Snapshot of a tree; Compare reports every difference
-// between two snapshots, and CheckImage runs all judges against a source
-// directory in one call.
-//
-// It also builds fixture images the way a Yocto build does (mkfs.ext4 -d)
-// and generates random rootfs trees and releases for property tests.
 package ext4test
 
 import (

@@ -33,6 +33,8 @@ func (a *app) diffCmd() *cobra.Command {
 never loading them) and prints the units and chunks that change and the
 predicted COW: (2 + N + floor(N/(C/16))) * C for N chunks written of C bytes.
 
+` + sizesHelp + `
+
 ` + exitCodesHelp,
 		Example: `  lvm-um-gen diff v1.ext4 v2.ext4
   lvm-um-gen diff --write-unit 4KiB --chunk-size 64KiB --json v1.ext4 v2.ext4`,

@@ -27,6 +27,8 @@ and the top contributors, then deletes the image. With --snapshot-size
 it also says whether the release fits (exit code 3 when it does not).
 --json prints the same JSON report as generate --report.
 
+` + sizesHelp + `
+
 ` + exitCodesHelp,
 		Example: `  lvm-um-gen estimate --base v1.ext4 --rootfs rootfs-v2/ --snapshot-size 32MiB
   lvm-um-gen estimate --base v1.ext4 --rootfs rootfs-v2/ --write-unit 4KiB --json --top 20`,

@@ -16,11 +16,22 @@ type sizeValue struct {
 	zeroOK bool
 }
 
+// String renders the value in the largest binary unit that divides it,
+// so defaults read "1MiB" rather than "1048576".
 func (s sizeValue) String() string {
 	if s.n == nil || *s.n == 0 {
 		return ""
 	}
-	return strconv.FormatInt(*s.n, 10)
+	n := *s.n
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"TiB", generator.TiB}, {"GiB", generator.GiB}, {"MiB", generator.MiB}, {"KiB", generator.KiB}} {
+		if n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 func (s sizeValue) Set(v string) error {
@@ -37,18 +48,21 @@ func (s sizeValue) Set(v string) error {
 
 func (s sizeValue) Type() string { return "size" }
 
-const sizeHelp = " (bytes, or with a unit: 4KiB, 32MiB, 1GiB; K/M/G/T are binary as in lvcreate, kB/MB/GB are decimal)"
+// sizesHelp explains size arguments once, in each command's long help.
+const sizesHelp = `Sizes are bytes, or a whole number with a unit: KiB, MiB, GiB, TiB
+(binary); K, M, G, T (also binary, as lvcreate -L and dd read them); kB,
+MB, GB, TB (decimal).`
 
 func sizeFlag(fs *pflag.FlagSet, p *int64, name string, def int64, usage string) {
 	*p = def
-	fs.Var(sizeValue{n: p}, name, usage+sizeHelp)
+	fs.Var(sizeValue{n: p}, name, usage)
 }
 
 // reserveFlag is --reserve, which may be zero.
 func reserveFlag(fs *pflag.FlagSet, p *int64) {
 	*p = generator.DefaultReserve
 	fs.Var(sizeValue{n: p, zeroOK: true}, "reserve",
-		"runtime reserve kept free in the snapshot (default 8MiB; 0 allowed)"+sizeHelp)
+		"runtime reserve kept free in the snapshot (0 allowed)")
 }
 
 // geometryFlags are --write-unit and --chunk-size.

@@ -62,6 +62,8 @@ commits, logs, state). Set --reserve for devices that write more.
 The summary goes to stdout; --quiet drops it and the progress bars
 (drawn on stderr only when it is a terminal).
 
+` + sizesHelp + `
+
 ` + exitCodesHelp,
 		Example: `  lvm-um-gen generate --base v1.ext4 --rootfs rootfs-v2/ --snapshot-size 32MiB \
       -n release-2 -t raspberrypi4 -o release-2.mender --report release-2.json

@@ -71,6 +71,15 @@ func (a *applier) run() error {
 	return a.save()
 }
 
+// step reports progress and stops the sync when its context is done.
+func (a *applier) step(phase string, done, total int64) error {
+	if err := checkContext(a.o); err != nil {
+		return err
+	}
+	progress(a.o, phase, done, total)
+	return nil
+}
+
 // ino resolves a ref to an inode number; new refs must be created already.
 func (a *applier) ino(r plan.Ref) (uint32, error) {
 	if ino, ok := r.Ino(); ok {
@@ -120,7 +129,9 @@ func (a *applier) dirOf(h *open) (*dir.Dir, error) {
 func (a *applier) removals() error {
 	total := int64(len(a.p.Remove))
 	for i, rm := range a.p.Remove {
-		progress(a.o, PhaseRemove, int64(i), total)
+		if err := a.step(PhaseRemove, int64(i), total); err != nil {
+			return err
+		}
 		parentPath := parentOf(rm.Path)
 		pino := a.old.Inode[parentPath]
 		if pino == 0 {
@@ -161,7 +172,9 @@ func (a *applier) removals() error {
 func (a *applier) inodes() error {
 	total := int64(len(a.p.Inodes))
 	for i := range a.p.Inodes {
-		progress(a.o, PhaseInodes, int64(i), total)
+		if err := a.step(PhaseInodes, int64(i), total); err != nil {
+			return err
+		}
 		in := &a.p.Inodes[i]
 		var err error
 		if in.Ref.IsNew() {
@@ -258,7 +271,9 @@ func (a *applier) parentIno(path string) (uint32, error) {
 func (a *applier) dirs() error {
 	total := int64(len(a.p.Dirs))
 	for i := range a.p.Dirs {
-		progress(a.o, PhaseDirs, int64(i), total)
+		if err := a.step(PhaseDirs, int64(i), total); err != nil {
+			return err
+		}
 		dc := &a.p.Dirs[i]
 		adds := append([]plan.Entry(nil), dc.Added...)
 		for _, c := range dc.Changed {
@@ -308,7 +323,9 @@ func (a *applier) save() error {
 	sort.Slice(inos, func(i, j int) bool { return inos[i] < inos[j] })
 	total := int64(len(inos))
 	for i, ino := range inos {
-		progress(a.o, PhaseSave, int64(i), total)
+		if err := a.step(PhaseSave, int64(i), total); err != nil {
+			return err
+		}
 		h := a.held[ino]
 		a.rec.charge(h.path, ino)
 		if h.dirty {

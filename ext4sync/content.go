@@ -25,6 +25,9 @@ func (a *applier) contents() error {
 	if a.want.Contents != nil && total > 0 {
 		var own error // ours, already in context; the source's get wrapped
 		err := a.want.Contents.Each(func(n *tree.Node, r io.Reader) error {
+			if own = a.step(PhaseContent, done, total); own != nil {
+				return own
+			}
 			if own = a.content(n, r); own != nil {
 				return own
 			}

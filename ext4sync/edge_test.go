@@ -1,6 +1,7 @@
 package ext4sync
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -93,5 +94,34 @@ func TestLostFound(t *testing.T) {
 	ext4test.CheckImage(t, out2, src)
 	if got := lfIno(out2); got != want {
 		t.Errorf("lost+found moved from inode %s to %s", want, got)
+	}
+}
+
+// A cancelled context stops the sync at the next path, with the context's
+// error, and SyncImage then writes nothing.
+func TestCancel(t *testing.T) {
+	src := genSource(t, 31, smallTree(4096))
+	base := ext4test.BuildImage(t, src, configs[0].img)
+	if err := os.WriteFile(filepath.Join(src, "new"), []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, phase := range []string{PhaseRead, PhaseInodes, PhaseContent, PhaseDirs, PhaseSave} {
+		t.Run(phase, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			out := filepath.Join(t.TempDir(), "out.ext4")
+			o := Options{Context: ctx, Progress: func(p string, done, total int64) {
+				if p == phase {
+					cancel()
+				}
+			}}
+			_, err := SyncImage(base, readTree(t, src), out, o)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("err %v, want context.Canceled", err)
+			}
+			if _, serr := os.Stat(out); !os.IsNotExist(serr) {
+				t.Errorf("output written after cancel: %v", serr)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@
 package ext4sync
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -44,6 +45,10 @@ type Options struct {
 	SourceDateEpoch *int64
 	// Progress, when set, is called as each phase advances.
 	Progress func(phase string, done, total int64)
+	// Context, when set, cancels the sync: it is checked before every
+	// path of every phase, and its error is returned as is (the image is
+	// then half written and must be discarded; SyncImage writes nothing).
+	Context context.Context
 }
 
 // PathBlocks is what one path's changes wrote: the filesystem blocks whose
@@ -122,6 +127,9 @@ func syncWith(f *fs.FS, src *tree.Tree, o Options, rec *recorder) (*Result, erro
 	if f == nil || src == nil {
 		return nil, errors.New("ext4sync: nil filesystem or tree")
 	}
+	if err := checkContext(o); err != nil {
+		return nil, err
+	}
 	progress(o, PhaseRead, 0, 1)
 	oldState, err := readImage(f)
 	if err != nil {
@@ -139,6 +147,14 @@ func syncWith(f *fs.FS, src *tree.Tree, o Options, rec *recorder) (*Result, erro
 		return nil, err
 	}
 	return a.result(), nil
+}
+
+// checkContext returns the error of o's context, if it is done.
+func checkContext(o Options) error {
+	if o.Context == nil {
+		return nil
+	}
+	return o.Context.Err()
 }
 
 func progress(o Options, phase string, done, total int64) {

@@ -87,6 +87,10 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 	return out, nil
 }
 
+// syncPhasePrefix marks the engine's phases, whose totals count items,
+// not bytes.
+const syncPhasePrefix = "sync: "
+
 // phaseProgress turns the engine's (phase, done, total) calls into one
 // bar per phase.
 func phaseProgress(p generator.Progress) func(phase string, done, total int64) {
@@ -94,7 +98,7 @@ func phaseProgress(p generator.Progress) func(phase string, done, total int64) {
 	return func(phase string, done, total int64) {
 		if phase != cur {
 			cur, last = phase, 0
-			p.Start("sync: "+phase, total)
+			p.Start(syncPhasePrefix+phase, total)
 		}
 		if done > last {
 			p.Add(done - last)

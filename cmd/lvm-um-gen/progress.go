@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"strings"
 	"time"
 
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
@@ -30,7 +31,7 @@ func (b *barProgress) Start(label string, total int64) {
 	b.bar = progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(b.w),
 		progressbar.OptionSetDescription(label),
-		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowBytes(!strings.HasPrefix(label, syncPhasePrefix)),
 		progressbar.OptionThrottle(progressThrottle),
 		progressbar.OptionClearOnFinish(),
 	)

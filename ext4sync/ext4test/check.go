@@ -57,6 +57,9 @@ func CheckImageWith(t testing.TB, img, srcDir string, o CheckOptions) {
 		t.Error(err)
 	} else {
 		Compare(t, src, g, o.Compare)
+		if len(g.Notes) > 0 {
+			t.Logf("ext4test: go-ext4 could not read %d fields, e.g. %s", len(g.Notes), g.Notes[0])
+		}
 	}
 	if ok, why := KernelAvailable(); ok && !o.NoKernel {
 		k, err := SnapshotKernelErr(img)

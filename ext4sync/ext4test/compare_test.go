@@ -128,6 +128,10 @@ func TestParsersRejectGarbage(t *testing.T) {
 	if got := fmtSegs(segs); got != "[0+2048 4096+404]" { // (6[u]) lies past the end
 		t.Errorf("dataRanges = %s", got)
 	}
+	ext = nil
+	if err := parseExtentLine("(0-11):200-211, (IND):212, (12):213", &ext); err != nil || len(ext) != 2 {
+		t.Errorf("block map: %v %v", ext, err)
+	}
 	if _, err := parseBlockSize([]string{"nothing"}); err == nil {
 		t.Error("parseBlockSize: no error")
 	}

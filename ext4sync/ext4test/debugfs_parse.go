@@ -73,6 +73,8 @@ var (
 const (
 	xattrsHeader  = "Extended attributes:"
 	extentsHeader = "EXTENTS:"
+	blocksHeader  = "BLOCKS:" // block-mapped (non-extent) files
+	blocksTotal   = "TOTAL:"
 	fastLinkLead  = "Fast link dest: \""
 	// ext4 extra timestamp: low 2 bits extend the seconds, the rest are ns.
 	extraEpochBits = 2
@@ -89,7 +91,7 @@ func parseStat(ino uint64, lines []string) (*inodeStat, error) {
 		case l == xattrsHeader:
 			section = "xattr"
 			continue
-		case l == extentsHeader:
+		case l == extentsHeader || l == blocksHeader:
 			section = "extents"
 			continue
 		}
@@ -100,7 +102,7 @@ func parseStat(ino uint64, lines []string) (*inodeStat, error) {
 			}
 			section = ""
 		}
-		if section == "extents" && l != "" {
+		if section == "extents" && l != "" && !strings.HasPrefix(l, blocksTotal) {
 			if err := parseExtentLine(l, &st.extents); err != nil {
 				return nil, fmt.Errorf("ext4test: debugfs stat inode %d: %w", ino, err)
 			}
@@ -145,11 +147,12 @@ func parseStat(ino uint64, lines []string) (*inodeStat, error) {
 }
 
 // parseExtentLine parses one line of leaf extents such as
-// "(0-2):100-102, (ETB0):99, (7[u]):300"; index blocks are skipped.
+// "(0-2):100-102, (ETB0):99, (7[u]):300", or of a block map such as
+// "(0-11):200-211, (IND):212"; index and indirect blocks are skipped.
 func parseExtentLine(l string, out *[]extentRange) error {
 	for _, item := range strings.Split(l, ", ") {
 		item = strings.TrimSpace(item)
-		if item == "" || strings.HasPrefix(item, "(ETB") {
+		if item == "" || (len(item) > 1 && item[0] == '(' && item[1] >= 'A' && item[1] <= 'Z') {
 			continue
 		}
 		m := reExtent.FindStringSubmatch(item)

@@ -47,6 +47,8 @@ func TestCheckImageOnMkfsOutput(t *testing.T) {
 		{"4k", ImageOptions{BlockSize: 4096}, 3000, 0},
 		{"1k", ImageOptions{BlockSize: 1024}, 0, 1000},
 		{"4k-no64bit", ImageOptions{BlockSize: 4096, No64bit: true}, 0, 0},
+		// Block-mapped files (no extents): debugfs prints BLOCKS:, not EXTENTS:.
+		{"1k-blockmap", ImageOptions{BlockSize: 1024, No64bit: true, Features: []string{"^extent"}}, 0, 1000},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -79,6 +79,9 @@ type Entry struct {
 	// Data lists the ranges that hold data, each aligned out to the
 	// judge's block size; nil when the judge does not know.
 	Data []tree.Segment
+	// Unknown lists fields the judge could not read for this entry
+	// (beyond those missing from Snapshot.Known); Compare skips them.
+	Unknown Field
 }
 
 // Snapshot is one judge's view of a whole tree.
@@ -87,7 +90,9 @@ type Snapshot struct {
 	Known Field  // the fields this judge reports
 	// CleanTargets: the judge reports symlink targets path.Clean'ed.
 	CleanTargets bool
-	Entries      map[string]*Entry
+	// Notes say what the judge could not do (see Entry.Unknown).
+	Notes   []string
+	Entries map[string]*Entry
 }
 
 func newSnapshot(judge string, known Field) *Snapshot {

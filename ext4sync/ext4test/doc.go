@@ -21,7 +21,9 @@
 //     FileInfo.Sys() is nil, so it only sees kind, permission bits, size,
 //     mtime seconds, symlink targets (path.Clean'ed) and content; in
 //     directories over 128 entries it reads a fixed sample of files
-//     because each of its lookups re-reads the whole directory.
+//     because each of its lookups re-reads the whole directory, and it
+//     cannot read slow symlinks of block-mapped (non-extent) images (it
+//     panics; recovered). Such gaps are Entry.Unknown and Snapshot.Notes.
 //   - SnapshotKernel: a read-only loop mount (root only; KernelAvailable
 //     probes once), then the directory judge on the mount point plus the
 //     image's own data ranges (SEEK_DATA). Always unmounted.

@@ -31,7 +31,7 @@ func unitsOf(ext []fs.Extent, bs, w int64) map[int64]bool {
 }
 
 func TestDirtyUnitsFirst(t *testing.T) {
-	f := newFakeFS(1024, 2, 1024, 64) // 2 MiB, units of 4 blocks at W=4 KiB
+	f := newFakeFS(1024, 2, 1024, 64)                     // 2 MiB, units of 4 blocks at W=4 KiB
 	dev := &fakeDev{ranges: [][2]int64{{600 * kib, kib}}} // block 600 changed: unit 150
 	p := New(model(f, 4*kib), dev, Options{})
 	ext, err := f.alloc(p, fs.BlockRequest{N: 3, Goal: 100})
@@ -116,10 +116,10 @@ func TestDenseRunOfFreeUnits(t *testing.T) {
 func TestFullestUnitsWhenNoRun(t *testing.T) {
 	f := newFakeFS(1024, 1, 1024, 64) // W = 8 KiB: 8 blocks a unit
 	f.setUsed(0, f.geo.BlocksCount, true)
-	f.setUsed(100*8, 2, false)     // unit 100: 2 free
-	f.setUsed(110*8+1, 7, false)   // unit 110: 7 free
-	f.setUsed(120*8, 5, false)     // unit 120: 5 free
-	f.setUsed(121*8+3, 1, false)   // unit 121: 1 free
+	f.setUsed(100*8, 2, false)   // unit 100: 2 free
+	f.setUsed(110*8+1, 7, false) // unit 110: 7 free
+	f.setUsed(120*8, 5, false)   // unit 120: 5 free
+	f.setUsed(121*8+3, 1, false) // unit 121: 1 free
 	p := New(model(f, 8*kib), nil, Options{})
 	ext, err := f.alloc(p, fs.BlockRequest{N: 12, Goal: 1})
 	if err != nil {

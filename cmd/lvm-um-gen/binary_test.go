@@ -83,7 +83,7 @@ func TestBinaryExitCodes(t *testing.T) {
 // line saying so, not a crash or a hang.
 func TestBinarySIGINT(t *testing.T) {
 	dir := t.TempDir()
-	const size = 4 << 30 // sparse: costs no disk, takes seconds to hash
+	const size = 8 << 30 // sparse: costs no disk, takes seconds to hash
 	var paths []string
 	for _, name := range []string{"a", "b"} {
 		p := filepath.Join(dir, name)
@@ -103,7 +103,7 @@ func TestBinarySIGINT(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(time.Second) // past start-up, so the handler is installed
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

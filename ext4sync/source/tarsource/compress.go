@@ -78,6 +78,7 @@ func sniff(head []byte) Compression {
 // can seek over content it skips.
 type stream struct {
 	r     io.Reader
+	tail  *tailReader // what r's reads pass through, to find the end marker
 	comp  Compression
 	file  *os.File
 	close func()
@@ -104,7 +105,8 @@ func openStream(path string) (*stream, error) {
 	}
 	s := &stream{comp: sniff(head[:n]), file: f}
 	if s.comp == None {
-		s.r = f
+		st := &seekTailReader{tailReader: tailReader{r: f}, s: f}
+		s.r, s.tail = st, &st.tailReader
 		return s, nil
 	}
 	br := bufio.NewReaderSize(f, readBufSize)
@@ -130,6 +132,8 @@ func openStream(path string) (*stream, error) {
 		f.Close()
 		return nil, fmt.Errorf("tarsource: %s: %s stream: %w: %v", path, s.comp, ErrCorrupt, err)
 	}
+	s.tail = &tailReader{r: s.r}
+	s.r = s.tail
 	return s, nil
 }
 

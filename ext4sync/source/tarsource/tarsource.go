@@ -113,6 +113,9 @@ func (r *reader) scan(s *stream) error {
 	for index := 0; ; index++ {
 		hdr, err := tr.Next()
 		if err == io.EOF {
+			if !s.tail.sawEndMarker() {
+				return fmt.Errorf("tarsource: %s: after %d entries: %w: no end-of-archive marker", r.archive, index, ErrCorrupt)
+			}
 			break
 		}
 		if err != nil {

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 )
@@ -60,7 +62,7 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 		req.Progress.Finish()
 	}
 	if err != nil {
-		return nil, err
+		return nil, classifyEngineError(req, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -85,6 +87,19 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 		return a.Path < b.Path
 	})
 	return out, nil
+}
+
+// classifyEngineError turns the engine's error classes into input errors
+// (exit 2) naming the input at fault: a base the engine cannot use, or a
+// rootfs that does not fit in the image.
+func classifyEngineError(req generator.BuildRequest, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrUnsupported), errors.Is(err, fs.ErrCorrupt), errors.Is(err, fs.ErrNotClean):
+		return &generator.InputError{Input: "--base " + req.BasePath, Err: err}
+	case errors.Is(err, fs.ErrNoSpace), errors.Is(err, fs.ErrNoInodes):
+		return &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: fmt.Errorf("does not fit in the base image's filesystem: %w", err)}
+	}
+	return err
 }
 
 // syncPhasePrefix marks the engine's phases, whose totals count items,

@@ -137,3 +137,59 @@ func TestEngineGenerate(t *testing.T) {
 		t.Fatalf("refused artifact exists: %v", err)
 	}
 }
+
+// mkfsImage builds a Yocto-like 4 KiB-block image of tree.
+func mkfsImage(t *testing.T, tree, img, size string) {
+	t.Helper()
+	mkfs := needTool(t, "mkfs.ext4")
+	fsck := needTool(t, "e2fsck")
+	mk := exec.Command(mkfs, "-q", "-F", "-i", "4096", "-O", "metadata_csum_seed,orphan_file", "-b", "4096", "-d", tree, img, size)
+	if out, err := mk.CombinedOutput(); err != nil {
+		t.Fatalf("mkfs: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(fsck, "-pfD", img).CombinedOutput(); err != nil {
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() > 1 {
+			t.Fatalf("fsck -pfD: %v\n%s", err, out)
+		}
+	}
+}
+
+// TestEngineBadInputs: a corrupt base and a rootfs too big for the image
+// are bad input (exit 2, naming the input), and leave nothing behind.
+func TestEngineBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	small, big := filepath.Join(dir, "small"), filepath.Join(dir, "big")
+	writeTree(t, small, map[string]string{"etc/version": "1\n"})
+	writeTree(t, big, map[string]string{"etc/version": "2\n", "huge": strings.Repeat("x", 6<<20)})
+	base := filepath.Join(dir, "base.ext4")
+	mkfsImage(t, small, base, "4M")
+	corrupt := filepath.Join(dir, "corrupt.ext4")
+	data, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[1024+0x3FC] ^= 0xFF // superblock checksum
+	if err := os.WriteFile(corrupt, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ base, rootfs, want string }{
+		{corrupt, small, "--base " + corrupt},
+		{base, big, "--rootfs " + big},
+	} {
+		var stdout, stderr bytes.Buffer
+		a := &app{stdout: &stdout, stderr: &stderr, newBuilder: newEngineBuilder, getenv: func(string) string { return "" }}
+		code := a.run(context.Background(), []string{"generate", "--base", c.base, "--rootfs", c.rootfs, "--snapshot-size", "32MiB",
+			"-n", "v2", "-t", "d", "-o", filepath.Join(out, "a.mender"), "--image-out", filepath.Join(out, "a.ext4")})
+		if code != exitUsage || !strings.Contains(stderr.String(), c.want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q", c.want, code, stderr.String())
+		}
+		if es, _ := os.ReadDir(out); len(es) != 0 {
+			t.Fatalf("left behind %d files", len(es))
+		}
+	}
+}

@@ -37,6 +37,8 @@ type applier struct {
 	skipContent map[string]bool
 
 	newIno  []uint32            // the inode number each new ref got
+	reuse   map[int]uint32      // new-inode index -> freed image inode it takes
+	reused  map[uint32]bool     // image inodes taken instead of freed
 	held    map[uint32]*open    // by inode number
 	changed map[plan.Ref]bool   // kept inodes whose metadata or content changed
 	visited map[plan.Ref]bool   // regular files whose content the source gave
@@ -44,7 +46,9 @@ type applier struct {
 }
 
 func newApplier(f *fs.FS, p *plan.Plan, old plan.Old, want *tree.Tree, o Options, rec *recorder) *applier {
+	reuse, reused := pairRenames(p, old)
 	return &applier{
+		reuse: reuse, reused: reused,
 		f: f, p: p, old: old, want: want, o: o, fo: fileOptions(o), rec: rec,
 		newIno:  make([]uint32, p.NewInodes),
 		held:    make(map[uint32]*open),

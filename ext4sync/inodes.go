@@ -40,6 +40,9 @@ func (a *applier) create(in *plan.Inode) error {
 	if !ok || k >= len(a.newIno) || a.newIno[k] != 0 {
 		return fmt.Errorf("ext4sync: plan: %s: bad new inode %v", displayPath(path), in.Ref)
 	}
+	if ino, ok := a.reuse[k]; ok {
+		return a.adopt(in, k, ino)
+	}
 	pino, err := a.parentIno(path)
 	if err != nil {
 		return err
@@ -59,6 +62,29 @@ func (a *applier) create(in *plan.Inode) error {
 		}
 	}
 	fi.SetLinks(linkCount(in.Links))
+	changes := plan.ChangeTarget | plan.ChangeRdev
+	if len(in.Node.Xattrs) > 0 {
+		changes |= plan.ChangeXattrs
+	}
+	return a.setAll(h, in, changes)
+}
+
+// adopt gives the new inode k of the plan the freed image inode ino (see
+// pairRenames) and sets all of its metadata; the content pass then
+// compares its data in place.
+func (a *applier) adopt(in *plan.Inode, k int, ino uint32) error {
+	path := in.Node.Path
+	a.rec.charge(path, ino)
+	h, err := a.get(ino, path)
+	if err != nil {
+		return err
+	}
+	if h.in.Kind() != in.Kind {
+		return fmt.Errorf("ext4sync: reuse inode %d (a %s) for %s (a %s)", ino, h.in.Kind(), displayPath(path), in.Kind)
+	}
+	a.newIno[k] = ino
+	h.path, h.dirty = path, true
+	h.in.SetLinks(linkCount(in.Links))
 	return a.setAll(h, in, plan.ChangeXattrs|plan.ChangeTarget|plan.ChangeRdev)
 }
 
@@ -84,7 +110,7 @@ func (a *applier) edit(in *plan.Inode) error {
 func (a *applier) setAll(h *open, in *plan.Inode, changes plan.Change) error {
 	n, fi := in.Node, h.in
 	fi.SetMeta(n)
-	if changes&plan.ChangeXattrs != 0 && (len(n.Xattrs) > 0 || !in.Ref.IsNew()) {
+	if changes&plan.ChangeXattrs != 0 {
 		if _, err := fi.SetXattrs(n.Xattrs); err != nil {
 			return fmt.Errorf("ext4sync: xattrs of inode %d (%s): %w", fi.Ino(), displayPath(n.Path), err)
 		}

@@ -1,8 +1,6 @@
 package ext4sync
 
-import (
-	"fmt"
-)
+import "fmt"
 
 // removals unlinks every path the plan removes, deepest first, and frees
 // the inodes that lose their last path, so later allocations can reuse
@@ -32,7 +30,7 @@ func (a *applier) removals() error {
 			return fmt.Errorf("ext4sync: remove %s from directory inode %d: %w", displayPath(rm.Path), pino, err)
 		}
 		parent.dirty = true
-		if !rm.Free {
+		if !rm.Free || a.reused[rm.Inode] {
 			continue
 		}
 		h, err := a.get(rm.Inode, rm.Path)

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/releasegen"
+)
+
+// Geometry of the cost model the table reports: two write units and the
+// LVM default chunk.
+const (
+	chunkSize = 4 << 10
+	unitLarge = 1 << 20 // lvm-um's write unit
+	unitSmall = 4 << 10
+)
+
+// writeUnits are the table's W columns, in order.
+var writeUnits = []int64{unitLarge, unitSmall}
+
+// Method names, the table's rows in order.
+const (
+	methodFresh     = "fresh mkfs.ext4 -d"
+	methodRsync     = "rsync --inplace (loop mount)"
+	methodDefault   = "lvm-um-gen, default placement"
+	methodCostAware = "lvm-um-gen, cost-aware placement"
+	methodBound     = "lower bound (see note)"
+)
+
+// Config is one benchmark run.
+type Config struct {
+	Seed      uint64
+	Scale     float64
+	ImageMiB  int
+	Work      string   // scratch directory; must exist
+	Bin       string   // lvm-um-gen binary for the timing rows; "" skips them
+	Pairs     []string // releasegen kinds
+	BlockSize []int
+	Runs      int // timing runs (median)
+	Log       io.Writer
+}
+
+// Cell is one method's cost under one write unit.
+type Cell struct {
+	Units int64
+	COW   int64
+}
+
+// Row is one method of one case; Skip says why it did not run.
+type Row struct {
+	Method string
+	Cells  []Cell // per writeUnits
+	Skip   string
+}
+
+// Timing compares `lvm-um-gen estimate` with mkfs.ext4 -d of the same tree.
+type Timing struct {
+	Estimate usage
+	Mkfs     usage
+	Skip     string
+}
+
+// Case is one release pair on one base block size.
+type Case struct {
+	Pair      string
+	BlockSize int
+	NewBytes  int64 // content bytes of the new tree's regular files
+	Rows      []Row
+	Timing    Timing
+}
+
+// Report is a whole run.
+type Report struct {
+	Config Config
+	Cases  []Case
+}
+
+func (c Config) logf(format string, args ...any) {
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, format+"\n", args...)
+	}
+}
+
+// Run generates the release pairs, builds the base images and measures
+// every method of every case.
+func Run(cfg Config) (*Report, error) {
+	rep := &Report{Config: cfg}
+	gen := releasegen.Config{Seed: cfg.Seed, Scale: cfg.Scale}
+	for _, kind := range cfg.Pairs {
+		base, next, err := releasegen.Pair(gen, kind)
+		if err != nil {
+			return nil, err
+		}
+		dir := filepath.Join(cfg.Work, kind)
+		baseDir, nextDir := filepath.Join(dir, "base"), filepath.Join(dir, "next")
+		cfg.logf("%s: writing trees (%d -> %d paths, %d bytes new)", kind, len(base.Files), len(next.Files), next.Size())
+		if err := base.Write(baseDir); err != nil {
+			return nil, err
+		}
+		if err := next.Write(nextDir); err != nil {
+			return nil, err
+		}
+		for _, bs := range cfg.BlockSize {
+			c, err := runCase(cfg, kind, bs, base, next, baseDir, nextDir, dir)
+			if err != nil {
+				return nil, fmt.Errorf("releasebench: %s pair, %d-byte blocks: %w", kind, bs, err)
+			}
+			rep.Cases = append(rep.Cases, *c)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// runCase measures every method for one pair on one block size.
+func runCase(cfg Config, kind string, bs int, base, next *releasegen.Release, baseDir, nextDir, dir string) (*Case, error) {
+	c := &Case{Pair: kind, BlockSize: bs, NewBytes: next.Size()}
+	img := func(name string) string { return filepath.Join(dir, fmt.Sprintf("%s-%d.img", name, bs)) }
+	baseImg := img("base")
+	cfg.logf("%s/%d: base image", kind, bs)
+	if err := buildImage(bs, baseDir, baseImg, cfg.ImageMiB); err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(baseImg)
+	if err != nil {
+		return nil, err
+	}
+	models := make([]blockmap.Model, len(writeUnits))
+	for i, w := range writeUnits {
+		models[i] = blockmap.Model{WriteUnit: w, Chunk: chunkSize, ImageSize: fi.Size()}
+	}
+	// measure diffs out against the base under every model and removes it.
+	measure := func(method, out string, only int) error {
+		defer os.Remove(out)
+		row := Row{Method: method, Cells: make([]Cell, len(models))}
+		for i, m := range models {
+			if only >= 0 && i != only {
+				continue
+			}
+			r, _, err := blockmap.DiffFiles(baseImg, out, m)
+			if err != nil {
+				return err
+			}
+			row.Cells[i] = Cell{Units: r.UnitsChanged, COW: r.COWBytes}
+		}
+		if only >= 0 && len(c.Rows) > 0 && c.Rows[len(c.Rows)-1].Method == method {
+			c.Rows[len(c.Rows)-1].Cells[only] = row.Cells[only]
+			return nil
+		}
+		c.Rows = append(c.Rows, row)
+		return nil
+	}
+
+	cfg.logf("%s/%d: %s", kind, bs, methodFresh)
+	fresh := img("fresh")
+	if err := buildImage(bs, nextDir, fresh, cfg.ImageMiB); err != nil {
+		return nil, err
+	}
+	if err := measure(methodFresh, fresh, -1); err != nil {
+		return nil, err
+	}
+
+	cfg.logf("%s/%d: %s", kind, bs, methodRsync)
+	if skip := rsyncSkip(); skip != "" {
+		c.Rows = append(c.Rows, Row{Method: methodRsync, Skip: skip})
+	} else {
+		out, err := rsyncInplace(baseImg, nextDir, dir)
+		if err != nil {
+			return nil, err
+		}
+		if err := measure(methodRsync, out, -1); err != nil {
+			return nil, err
+		}
+	}
+
+	cfg.logf("%s/%d: %s", kind, bs, methodDefault)
+	out := img("lvm")
+	if err := lvmSync(baseImg, nextDir, out, nil); err != nil {
+		return nil, err
+	}
+	if err := fsckClean(out); err != nil {
+		return nil, fmt.Errorf("%s image fails e2fsck: %w", methodDefault, err)
+	}
+	if err := measure(methodDefault, out, -1); err != nil {
+		return nil, err
+	}
+
+	for i := range models {
+		cfg.logf("%s/%d: %s, W=%s", kind, bs, methodCostAware, sizeName(models[i].WriteUnit))
+		if err := lvmSync(baseImg, nextDir, out, &models[i]); err != nil {
+			return nil, err
+		}
+		if err := fsckClean(out); err != nil {
+			return nil, fmt.Errorf("%s image (W=%d) fails e2fsck: %w", methodCostAware, models[i].WriteUnit, err)
+		}
+		if err := measure(methodCostAware, out, i); err != nil {
+			return nil, err
+		}
+	}
+
+	cfg.logf("%s/%d: %s", kind, bs, methodBound)
+	b, err := newBound(base, next, baseImg)
+	if err != nil {
+		return nil, err
+	}
+	row := Row{Method: methodBound}
+	for _, m := range models {
+		u, cow, err := b.estimate(m)
+		if err != nil {
+			return nil, err
+		}
+		row.Cells = append(row.Cells, Cell{Units: u, COW: cow})
+	}
+	c.Rows = append(c.Rows, row)
+
+	cfg.logf("%s/%d: timing", kind, bs)
+	c.Timing = timeCase(cfg, bs, baseImg, nextDir, img("timing"))
+	return c, os.Remove(baseImg)
+}
+
+// timeCase times `lvm-um-gen estimate` and mkfs.ext4 -d of the same tree,
+// median of cfg.Runs runs each.
+func timeCase(cfg Config, bs int, baseImg, nextDir, scratch string) Timing {
+	if cfg.Bin == "" {
+		return Timing{Skip: "skipped: no -bin"}
+	}
+	var t Timing
+	var err error
+	t.Mkfs, err = median(cfg.Runs, func() (usage, error) {
+		defer os.Remove(scratch)
+		return mkfs(bs, nextDir, scratch, cfg.ImageMiB)
+	})
+	if err != nil {
+		return Timing{Skip: "mkfs failed: " + firstLine(err.Error())}
+	}
+	env := []string{"SOURCE_DATE_EPOCH=" + fmt.Sprint(epoch)}
+	t.Estimate, err = median(cfg.Runs, func() (usage, error) {
+		return run(env, cfg.Bin, []string{"estimate", "--base", baseImg, "--rootfs", nextDir, "--json", "--quiet"})
+	})
+	if err != nil {
+		return Timing{Skip: "estimate failed: " + firstLine(err.Error())}
+	}
+	return t
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}

@@ -17,9 +17,10 @@ type InodeReader interface {
 
 // InodeKinds returns a KindOf that reads each inode once from f: a block
 // in its extent tree's nodes is ExtentTree, its xattr block XattrBlock,
-// its data Directory or FileData by its type; anything else (a block of
-// another inode that the path's changes wrote, or the blocks of an inode
-// that is gone) is Other.
+// its data Directory or FileData by its type. A block that is none of
+// these is Directory: the only writes the sync charges to a path outside
+// its own inode's blocks are directory-entry edits of its parent
+// (removing a path rewrites the parent's entry block).
 func InodeKinds(f InodeReader) KindOf {
 	return &inodeKinds{f: f, cache: make(map[uint32]*inodeBlocks)}
 }
@@ -88,7 +89,7 @@ func (k *inodeKinds) BlockCategory(ino uint32, blk uint64) Category {
 		}
 		return FileData
 	}
-	return Other
+	return Directory
 }
 
 // owns reports whether blk is one of the inode's data blocks.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path"
 	"sort"
@@ -20,9 +21,11 @@ import (
 // footnote.
 const lowerBoundNote = `lower bound = ceil(D / W) + |M| units, where
   D = new data bytes, in fs blocks: every non-zero block of a regular file
-      that differs from the base file's block at the same offset (all of
-      a new path's), one block per directory whose entries change, one
-      per new or changed slow symlink (target of 60+ bytes);
+      that differs from the base file's block at the same offset (for a new
+      path: every block) and from every block of the files the release
+      removes (those blocks are freed and could be reused as they are),
+      one block per directory whose entries change, one per new or
+      changed slow symlink (target of 60+ bytes);
   M = the write units of the base image holding metadata that must change
       whatever the placement: the primary superblock; the inode-table block
       of every kept path whose inode changes (type, mode, mtime, size,
@@ -44,6 +47,9 @@ type bound struct {
 	// descriptor block must change (see lowerBoundNote), chosen per model.
 	needBlockBitmap, needInodeBitmap bool
 	layout                           *attrib.Layout
+	// freed holds the hashes of the removed files' blocks: new data equal
+	// to one of them can be placed on it for free.
+	freed map[uint64]bool
 }
 
 // newBound computes the lower bound's inputs for base -> next on the image
@@ -70,6 +76,7 @@ func newBound(base, next *releasegen.Release, img string) (*bound, error) {
 	oldDirs, newDirs := entries(base), entries(next)
 	var metaBlocks []uint64
 	var added, removed int
+	b.freed = freedBlocks(base, next, b.blockSize)
 	for _, nf := range next.Files {
 		of := base.Lookup(nf.Path)
 		b.dataBlocks += b.newData(of, nf, oldDirs, newDirs)
@@ -78,9 +85,9 @@ func newBound(base, next *releasegen.Release, img string) (*bound, error) {
 			continue
 		}
 		if inodeChanges(of, nf) {
-			ino, ok := old.Inode[nf.Path]
+			ino, ok := old.Inode[of.Path]
 			if !ok {
-				return nil, fmt.Errorf("releasebench: lower bound: %s is not in image %s", nf.Path, img)
+				return nil, fmt.Errorf("releasebench: lower bound: %s is not in image %s", of.Path, img)
 			}
 			g, idx := f.Geometry().GroupOfInode(ino)
 			metaBlocks = append(metaBlocks, layout.InodeTable(g)+uint64(idx)*uint64(f.InodeSize())/uint64(b.blockSize))
@@ -123,13 +130,13 @@ func (b *bound) newData(of, nf *releasegen.File, oldDirs, newDirs map[string]str
 		if of != nil && of.Kind == releasegen.Regular {
 			oc = of.Content()
 		}
-		return differingBlocks(oc, nf.Content(), b.blockSize)
+		return differingBlocks(oc, nf.Content(), b.blockSize, b.freed)
 	case releasegen.Symlink:
 		if len(nf.Target) >= fastSymlinkMax && (of == nil || of.Kind != nf.Kind || of.Target != nf.Target) {
 			return 1
 		}
 	case releasegen.Dir:
-		if of == nil || of.Kind != nf.Kind || oldDirs[nf.Path] != newDirs[nf.Path] {
+		if of == nil || of.Kind != nf.Kind || oldDirs[of.Path] != newDirs[nf.Path] {
 			return 1
 		}
 	}
@@ -140,8 +147,8 @@ func (b *bound) newData(of, nf *releasegen.File, oldDirs, newDirs map[string]str
 const fastSymlinkMax = 60
 
 // differingBlocks counts the non-zero blocks of nc that differ from oc's
-// block at the same offset.
-func differingBlocks(oc, nc []byte, bs int64) int64 {
+// block at the same offset and from every block in freed.
+func differingBlocks(oc, nc []byte, bs int64, freed map[uint64]bool) int64 {
 	var n int64
 	zero := make([]byte, bs)
 	for off := int64(0); off < int64(len(nc)); off += bs {
@@ -153,11 +160,37 @@ func differingBlocks(oc, nc []byte, bs int64) int64 {
 		if off < int64(len(oc)) {
 			ob = oc[off:min(off+bs, int64(len(oc)))]
 		}
-		if !bytes.Equal(nb, ob) {
+		if !bytes.Equal(nb, ob) && !freed[blockHash(nb)] {
 			n++
 		}
 	}
 	return n
+}
+
+// freedBlocks hashes every block of the base's regular files that the new
+// tree removes (path gone or no longer a regular file).
+func freedBlocks(base, next *releasegen.Release, bs int64) map[uint64]bool {
+	set := map[uint64]bool{}
+	for _, of := range base.Files {
+		if of.Kind != releasegen.Regular {
+			continue
+		}
+		if nf := next.Lookup(of.Path); nf != nil && nf.Kind == releasegen.Regular {
+			continue
+		}
+		c := of.Content()
+		for off := int64(0); off < int64(len(c)); off += bs {
+			set[blockHash(c[off:min(off+bs, int64(len(c)))])] = true
+		}
+	}
+	return set
+}
+
+// blockHash is a block's FNV-1a hash (deterministic across runs).
+func blockHash(b []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64()
 }
 
 // inodeChanges reports whether a kept path's inode must be rewritten.

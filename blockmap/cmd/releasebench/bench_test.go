@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// fakeEstimateEnv makes the test binary act as `lvm-um-gen estimate`, so
+// the timing rows run without building the CLI.
+const fakeEstimateEnv = "RELEASEBENCH_FAKE_ESTIMATE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(fakeEstimateEnv) == "1" {
+		if len(os.Args) < 2 || os.Args[1] != "estimate" {
+			fmt.Fprintln(os.Stderr, "fake lvm-um-gen: want estimate, got", os.Args[1:])
+			os.Exit(2)
+		}
+		fmt.Println("{}")
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func needTools(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"mkfs.ext4", "fsck.ext4", "e2fsck"} {
+		if !haveTool(tool) {
+			if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
+				t.Fatalf("%s not installed", tool)
+			}
+			t.Skipf("%s not installed", tool)
+		}
+	}
+}
+
+// TestSmoke runs the whole benchmark at a tiny scale and checks that every
+// case has every row, the no-op release changes nothing, the lower bound is
+// below every measured method, and both renderings carry every row.
+func TestSmoke(t *testing.T) {
+	needTools(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(fakeEstimateEnv, "1")
+	cfg := Config{
+		Seed: 7, Scale: 0.02, ImageMiB: 32, Work: t.TempDir(), Bin: exe, Runs: 1,
+		Pairs: []string{"patch", "noop"}, BlockSize: []int{1024, 4096},
+	}
+	rep, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Cases) != 4 {
+		t.Fatalf("%d cases, want 4", len(rep.Cases))
+	}
+	methods := []string{methodFresh, methodRsync, methodDefault, methodCostAware, methodBound}
+	for _, c := range rep.Cases {
+		name := fmt.Sprintf("%s/%d", c.Pair, c.BlockSize)
+		if len(c.Rows) != len(methods) {
+			t.Fatalf("%s: %d rows, want %d: %+v", name, len(c.Rows), len(methods), c.Rows)
+		}
+		for i, r := range c.Rows {
+			if r.Method != methods[i] {
+				t.Errorf("%s: row %d is %q, want %q", name, i, r.Method, methods[i])
+			}
+			if r.Skip == "" && len(r.Cells) != len(writeUnits) {
+				t.Errorf("%s: %s has %d cells", name, r.Method, len(r.Cells))
+			}
+		}
+		if skip := rsyncSkip(); skip != "" && c.Rows[1].Skip != skip {
+			t.Errorf("%s: rsync row skip %q, want %q", name, c.Rows[1].Skip, skip)
+		}
+		if c.Timing.Skip != "" || c.Timing.Estimate.Wall <= 0 || c.Timing.Mkfs.Wall <= 0 || c.Timing.Estimate.PeakKiB <= 0 {
+			t.Errorf("%s: timing %+v", name, c.Timing)
+		}
+		bound := c.Rows[len(c.Rows)-1]
+		if c.Pair == "noop" && bound.Cells[0].Units+bound.Cells[1].Units != 0 {
+			t.Errorf("%s: lower bound of a no-op release is %+v", name, bound.Cells)
+		}
+		for _, r := range c.Rows[:len(c.Rows)-1] {
+			if r.Skip != "" {
+				continue
+			}
+			for i, cell := range r.Cells {
+				if cell.Units < bound.Cells[i].Units {
+					t.Errorf("%s: %s changes %d units at W=%d, below the lower bound %d", name, r.Method, cell.Units, writeUnits[i], bound.Cells[i].Units)
+				}
+				if c.Pair == "noop" && (r.Method == methodDefault || r.Method == methodCostAware) && cell.Units != 0 {
+					t.Errorf("%s: %s changes %d units at W=%d for a no-op release", name, r.Method, cell.Units, writeUnits[i])
+				}
+			}
+		}
+		if c.Pair == "patch" && bound.Cells[0].Units == 0 {
+			t.Errorf("%s: lower bound is 0 for a patch release", name)
+		}
+	}
+	for _, markdown := range []bool{false, true} {
+		var out bytes.Buffer
+		if err := rep.Write(&out, markdown); err != nil {
+			t.Fatal(err)
+		}
+		s := out.String()
+		for _, m := range methods {
+			if n := strings.Count(s, m); n != len(rep.Cases) {
+				t.Errorf("markdown=%v: %q appears %d times, want %d", markdown, m, n, len(rep.Cases))
+			}
+		}
+		if n := strings.Count(s, "no-op changes 0 units"); n != 4 {
+			t.Errorf("markdown=%v: %d no-op target lines, want 4:\n%s", markdown, n, s)
+		}
+		if strings.Contains(s, "no-op changes 0 units") && strings.Contains(s, "0 units | MISS") {
+			t.Errorf("no-op target missed:\n%s", s)
+		}
+		if markdown && !strings.Contains(s, "| method |") {
+			t.Errorf("no Markdown table:\n%s", s)
+		}
+		if !markdown {
+			t.Log("\n" + s)
+		}
+	}
+}
+
+func TestSizeName(t *testing.T) {
+	for n, want := range map[int64]string{4096: "4KiB", 1 << 20: "1MiB", 1536: "1536B", 3 << 19: "1536KiB"} {
+		if got := sizeName(n); got != want {
+			t.Errorf("sizeName(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestDifferingBlocks(t *testing.T) {
+	const bs = 4
+	old := []byte("aaaabbbbccccdddd")
+	freed := map[uint64]bool{blockHash([]byte("zzzz")): true}
+	cases := []struct {
+		new  string
+		want int64
+	}{
+		{"aaaabbbbccccdddd", 0},
+		{"aaaaXbbbccccdddd", 1},       // one block in place
+		{"aaaabbbbccccddddeeee", 1},   // grown by a block
+		{"aaaa\x00\x00\x00\x00cc", 1}, // a zero block is a hole; short tail differs
+		{"zzzzbbbbccccdddd", 0},       // equal to a freed block
+	}
+	for _, c := range cases {
+		if got := differingBlocks(old, []byte(c.new), bs, freed); got != c.want {
+			t.Errorf("differingBlocks(%q) = %d, want %d", c.new, got, c.want)
+		}
+	}
+}

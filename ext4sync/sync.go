@@ -9,6 +9,12 @@
 // reuse), then every inode of the new tree (created or edited), then the
 // regular files' content in the source's own order, then directory entries,
 // then the inodes are saved and the filesystem flushed.
+//
+// Two things go beyond the plan. A source without /lost+found keeps the
+// image's, as mkfs -d does. And a file the plan frees at one path and
+// creates at another with the same size and mtime (a rename, or a file of
+// a renamed directory) keeps its old inode, so its blocks are compared in
+// place rather than written anew.
 package ext4sync
 
 import (

@@ -29,10 +29,16 @@ type usage struct {
 // run runs name with args, returning what it cost. Exit codes listed in
 // okCodes besides 0 are not errors (fsck -p exits 1 after fixing things).
 func run(env []string, name string, args []string, okCodes ...int) (usage, error) {
+	u, _, err := runOut(env, name, args, okCodes...)
+	return u, err
+}
+
+// runOut is run that also returns the command's standard output.
+func runOut(env []string, name string, args []string, okCodes ...int) (usage, []byte, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), env...)
-	var out bytes.Buffer
-	cmd.Stdout = &out
+	var stdout, out bytes.Buffer
+	cmd.Stdout = &stdout
 	cmd.Stderr = &out
 	start := time.Now()
 	err := cmd.Run()
@@ -47,13 +53,13 @@ func run(env []string, name string, args []string, okCodes ...int) (usage, error
 		if errors.As(err, &ee) {
 			for _, c := range okCodes {
 				if ee.ExitCode() == c {
-					return u, nil
+					return u, stdout.Bytes(), nil
 				}
 			}
 		}
-		return u, fmt.Errorf("releasebench: %s %s: %w\n%s", name, strings.Join(args, " "), err, tail(out.String()))
+		return u, nil, fmt.Errorf("releasebench: %s %s: %w\n%s%s", name, strings.Join(args, " "), err, tail(stdout.String()), tail(out.String()))
 	}
-	return u, nil
+	return u, stdout.Bytes(), nil
 }
 
 // median runs fn n times and returns the median wall time and the highest

@@ -98,7 +98,10 @@ func newBound(base, next *releasegen.Release, img string) (*bound, error) {
 			continue
 		}
 		removed++
-		ino := old.Inode[of.Path]
+		ino, ok := old.Inode[of.Path]
+		if !ok {
+			return nil, fmt.Errorf("releasebench: lower bound: %s is not in image %s", of.Path, img)
+		}
 		g, _ := f.Geometry().GroupOfInode(ino)
 		metaBlocks = append(metaBlocks, layout.InodeBitmap(g), layout.DescBlock(g))
 		groups, err := blockGroups(f, ino)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -61,6 +62,16 @@ type Timing struct {
 	Estimate usage
 	Mkfs     usage
 	Skip     string
+	// Predicted is what estimate --json predicted (W = 1 MiB, the CLI's
+	// default), to compare with the library rows; nil if it printed none.
+	Predicted *Cell
+}
+
+// estimateReport is the part of `estimate --json` the bench reads.
+type estimateReport struct {
+	PredictedCOWBytes int64 `json:"predicted_cow_bytes"`
+	WriteUnitBytes    int64 `json:"write_unit_bytes"`
+	UnitsChanged      int64 `json:"units_changed"`
 }
 
 // Case is one release pair on one base block size.
@@ -240,7 +251,12 @@ func timeCase(cfg Config, bs int, baseImg, nextDir, scratch string) Timing {
 	}
 	env := []string{"SOURCE_DATE_EPOCH=" + fmt.Sprint(epoch)}
 	t.Estimate, err = median(cfg.Runs, func() (usage, error) {
-		return run(env, cfg.Bin, []string{"estimate", "--base", baseImg, "--rootfs", nextDir, "--json", "--quiet"})
+		u, out, err := runOut(env, cfg.Bin, []string{"estimate", "--base", baseImg, "--rootfs", nextDir, "--json", "--quiet"})
+		var r estimateReport
+		if err == nil && json.Unmarshal(out, &r) == nil && r.WriteUnitBytes == unitLarge {
+			t.Predicted = &Cell{Units: r.UnitsChanged, COW: r.PredictedCOWBytes}
+		}
+		return u, err
 	})
 	if err != nil {
 		return Timing{Skip: "estimate failed: " + firstLine(err.Error())}

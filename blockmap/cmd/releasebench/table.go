@@ -119,17 +119,38 @@ func (r *Report) Write(w io.Writer, markdown bool) error {
 }
 
 func (r *Report) timingTable() *table {
-	t := &table{head: []string{"case", "estimate wall (median)", "estimate peak RSS", "mkfs.ext4 -d wall (median)", "ratio"}}
+	t := &table{head: []string{"case", "estimate wall (median)", "estimate peak RSS", "mkfs.ext4 -d wall (median)", "ratio", "estimate's W=1MiB prediction"}}
 	for _, c := range r.Cases {
 		name := fmt.Sprintf("%s, %d-byte blocks", c.Pair, c.BlockSize)
 		if c.Timing.Skip != "" {
-			t.add(name, c.Timing.Skip, "", "", "")
+			t.add(name, c.Timing.Skip, "", "", "", "")
 			continue
 		}
 		t.add(name, c.Timing.Estimate.Wall.Round(1e6).String(), fmt.Sprintf("%.1f MiB", float64(c.Timing.Estimate.PeakKiB)/kib),
-			c.Timing.Mkfs.Wall.Round(1e6).String(), fmt.Sprintf("%.2fx", ratio(int64(c.Timing.Estimate.Wall), int64(c.Timing.Mkfs.Wall))))
+			c.Timing.Mkfs.Wall.Round(1e6).String(), fmt.Sprintf("%.2fx", ratio(int64(c.Timing.Estimate.Wall), int64(c.Timing.Mkfs.Wall))),
+			c.predictionNote())
 	}
 	return t
+}
+
+// predictionNote says what estimate predicted and which library row it
+// equals (the CLI's placement is the integrator's choice).
+func (c *Case) predictionNote() string {
+	p := c.Timing.Predicted
+	if p == nil {
+		return "none printed"
+	}
+	s := fmt.Sprintf("%d units, %s", p.Units, mibs(p.COW))
+	var same []string
+	for _, m := range []string{methodDefault, methodCostAware} {
+		if row, ok := c.row(m); ok && row.Cells[0] == *p {
+			same = append(same, strings.TrimPrefix(m, "lvm-um-gen, "))
+		}
+	}
+	if len(same) == 0 {
+		return s + " (matches no row above)"
+	}
+	return s + " (= " + strings.Join(same, ", ") + ")"
 }
 
 // row returns case c's row for method, if it ran.

@@ -51,6 +51,9 @@ func Load(f *fs.FS, ino uint32) (*Inode, error) {
 		return nil, unsupportedf(ino, "inline data")
 	}
 	i := &Inode{fs: f, ino: ino, raw: raw, kind: kind}
+	if maxSize := (uint64(maxLogical) + 1) * uint64(f.BlockSize()); raw.Size() > maxSize {
+		return nil, corruptf(ino, "size %d beyond the largest file ext4 maps (%d)", raw.Size(), maxSize)
+	}
 	if err := i.loadMapping(); err != nil {
 		return nil, err
 	}

@@ -134,9 +134,21 @@ func (s *ArtifactSpec) typeInfo() (*artifact.TypeInfoV3, error) {
 
 // WriteArtifact writes a Mender format 3 module-image artifact of type
 // lvm-um to w, with the single payload file payloadPath, whose base name
-// must be "rootfs". It stops with ctx.Err() soon after ctx is cancelled.
-// The library's own temporary files (in os.TempDir) are removed on every
-// path. progress may be nil.
+// must be "rootfs". It stops with ctx.Err() soon after ctx is cancelled
+// (the library's first pass, hashing the payload, is not interruptible).
+// The library's own temporary files (a compressed header and the whole
+// compressed payload, in os.TempDir, i.e. $TMPDIR) are removed on every
+// path but SIGKILL. progress may be nil.
+//
+// Reproducibility: the output is a function of the payload's bytes and
+// permission bits, the state scripts' names, bytes and permission bits,
+// the spec (including Epoch and the signing key) and the versions of
+// mender-artifact and the compressors pinned in go.mod. Nothing else
+// reaches it: every tar entry's mtime is Epoch and its owner 0/0 with no
+// names, scripts are sorted by name, gzip headers carry no time, device
+// types are sorted, JSON maps are sorted by key, signatures are
+// deterministic (RSA PKCS #1 v1.5, ECDSA with RFC 6979 nonces), and the
+// parallel compressors give the same bytes whatever GOMAXPROCS is.
 func WriteArtifact(ctx context.Context, w io.Writer, spec *ArtifactSpec, payloadPath string, progress Progress) error {
 	if filepath.Base(payloadPath) != PayloadName {
 		return fmt.Errorf("artifact: payload %s must be named %q", payloadPath, PayloadName)

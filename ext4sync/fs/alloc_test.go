@@ -297,3 +297,49 @@ func TestNoSpace(t *testing.T) {
 		t.Fatal("free block count changed after alloc+free")
 	}
 }
+
+// TestExposedInodeSlotsZeroed fills a never-used inode table with garbage
+// (as an image whose tables were never zeroed could hold), allocates an
+// inode deep in it and frees it again: the slots now below bg_itable_unused
+// must have been zeroed, or e2fsck would report them.
+func TestExposedInodeSlotsZeroed(t *testing.T) {
+	img := buildImage(t, "1024", "32M")
+	dev := loadDev(t, img)
+	f, err := Open(dev, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const g = 2
+	if st := f.GroupStats()[g]; st.Flags&disk.BgInodeUninit == 0 || st.Flags&disk.BgItableZeroed != 0 {
+		t.Skipf("group %d flags %#x: need INODE_UNINIT without ITABLE_ZEROED", g, st.Flags)
+	}
+	table := f.gds[g].InodeTable()
+	for b := uint64(0); b < f.geo.ItableBlocks; b++ {
+		if err := f.WriteBlock(table+b, bytes.Repeat([]byte{0xA5}, int(f.BlockSize()))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ipg := f.Geometry().InodesPerGroup
+	want := g*ipg + 6
+	f.placement = fixedPlacement{ino: want}
+	ino, err := f.AllocInode(InodeRequest{})
+	if err != nil || ino != want {
+		t.Fatalf("alloc %d: %v", ino, err)
+	}
+	if st := f.GroupStats()[g]; st.ItableUnused != ipg-6 || st.Flags&disk.BgInodeUninit != 0 {
+		t.Fatalf("group %d after alloc: %+v", g, st)
+	}
+	if err := f.FreeInode(ino, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := uint32(1); i <= 6; i++ {
+		in, err := f.ReadInode(g*ipg + i)
+		if err != nil || in.Mode != 0 {
+			t.Fatalf("inode %d not zeroed: %+v %v", g*ipg+i, in, err)
+		}
+	}
+	e2fsckClean(t, dev.save(t))
+}

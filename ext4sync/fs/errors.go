@@ -88,3 +88,18 @@ func (e *SpaceError) Is(target error) bool {
 	}
 	return target == ErrNoSpace
 }
+
+// wrapf puts a location in front of err without repeating the "ext4: "
+// prefix: class errors stay in their class, others are wrapped with %w.
+func wrapf(err error, format string, args ...any) error {
+	where := fmt.Sprintf(format, args...)
+	var ce *classError
+	if errors.As(err, &ce) && err == error(ce) {
+		return &classError{class: ce.class, msg: where + ": " + ce.msg}
+	}
+	return fmt.Errorf("ext4: %s: %w", where, err)
+}
+
+// detail is an error's message without the "ext4: " prefix, for errors
+// from package disk quoted inside a located message.
+func detail(err error) string { return strings.TrimPrefix(err.Error(), "ext4: ") }

@@ -74,10 +74,10 @@ func (f *FS) readSuperblock() error {
 		if err == nil || errors.Is(err, io.EOF) {
 			return corruptf("superblock at byte %d: truncated device (read %d of %d bytes)", disk.SuperblockOffset, n, len(raw))
 		}
-		return corruptf("superblock at byte %d: read: %v", disk.SuperblockOffset, err)
+		return fmt.Errorf("ext4: superblock at byte %d: %w", disk.SuperblockOffset, err)
 	}
 	if err := f.sb.Unmarshal(raw); err != nil {
-		return corruptf("superblock: %v", err)
+		return corruptf("superblock: %s", detail(err))
 	}
 	f.sbRaw = raw
 	if f.sb.Magic != disk.SuperMagic {
@@ -172,7 +172,7 @@ func (f *FS) ReadBlock(blk uint64) ([]byte, error) {
 	}
 	b := make([]byte, f.geo.BlockSize)
 	if err := f.readAt(b, int64(blk)*int64(f.geo.BlockSize)); err != nil {
-		return nil, fmt.Errorf("ext4: read block %d: %w", blk, err)
+		return nil, wrapf(err, "read block %d", blk)
 	}
 	return b, nil
 }
@@ -211,7 +211,7 @@ func (f *FS) ReadBlocks(start, n uint64) ([]byte, error) {
 	}
 	b := make([]byte, n*uint64(f.geo.BlockSize))
 	if err := f.readAt(b, int64(start)*int64(f.geo.BlockSize)); err != nil {
-		return nil, fmt.Errorf("ext4: read blocks %d+%d: %w", start, n, err)
+		return nil, wrapf(err, "read blocks %d+%d", start, n)
 	}
 	return b, nil
 }

@@ -15,7 +15,7 @@ func (f *FS) readDescriptors() error {
 	bs := uint64(f.geo.BlockSize)
 	f.gdtRaw = make([]byte, f.geo.GdtBlocks*bs)
 	if err := f.readAt(f.gdtRaw, int64(f.gdtStart()*bs)); err != nil {
-		return corruptf("group descriptor table at block %d: %v", f.gdtStart(), err)
+		return wrapf(err, "group descriptor table at block %d", f.gdtStart())
 	}
 	f.gds = make([]disk.GroupDesc, f.geo.Groups)
 	f.gdDirty = make([]bool, f.geo.Groups)
@@ -24,7 +24,7 @@ func (f *FS) readDescriptors() error {
 		raw := f.gdtRaw[off : off+f.descSize]
 		gd := &f.gds[g]
 		if err := gd.Unmarshal(raw, f.descSize); err != nil {
-			return corruptf("group %d descriptor: %v", g, err)
+			return corruptf("group %d descriptor: %s", g, detail(err))
 		}
 		where := f.gdtStart() + uint64(off)/bs
 		if f.sb.HasGroupDescCsum() {

@@ -46,18 +46,18 @@ func (f *FS) ReadInode(ino uint32) (*disk.Inode, error) {
 	blk, off := f.inodeLocation(ino)
 	if !f.inodeUnused(ino) {
 		if err := f.readAt(raw, int64(blk)*int64(f.geo.BlockSize)+int64(off)); err != nil {
-			return nil, fmt.Errorf("ext4: inode %d in block %d: %w", ino, blk, err)
+			return nil, wrapf(err, "inode %d in block %d", ino, blk)
 		}
 	}
 	in := new(disk.Inode)
 	if isZero(raw) {
 		if err := in.Unmarshal(raw); err != nil {
-			return nil, corruptf("inode %d in block %d: %v", ino, blk, err)
+			return nil, corruptf("inode %d in block %d: %s", ino, blk, detail(err))
 		}
 		return in, nil
 	}
 	if err := in.Unmarshal(raw); err != nil {
-		return nil, corruptf("inode %d in block %d: %v", ino, blk, err)
+		return nil, corruptf("inode %d in block %d: %s", ino, blk, detail(err))
 	}
 	if f.sb.HasMetadataCsum() {
 		seed := f.InodeSeed(ino, in.Generation)
@@ -98,7 +98,7 @@ func (f *FS) WriteInode(ino uint32, in *disk.Inode) error {
 	}
 	blk, off := f.inodeLocation(ino)
 	if err != nil {
-		return invalidf("write inode %d: %v", ino, err)
+		return invalidf("write inode %d: %s", ino, detail(err))
 	}
 	pos := int64(blk)*int64(f.geo.BlockSize) + int64(off)
 	old := make([]byte, len(raw))
@@ -130,8 +130,9 @@ func (f *FS) NewInode() *disk.Inode {
 
 // exposeInodes is called before inode index i of group g is allocated: if
 // i lies past the group's used table, it lowers bg_itable_unused to cover
-// it and, unless the table is known zeroed, zeroes the slots between the
-// old end and i so e2fsck finds no stale inodes there.
+// it and, unless the table is known zeroed, zeroes the slots from the old
+// end through i so e2fsck finds no stale inodes there (it checks every
+// inode below the used mark, in use or not).
 func (f *FS) exposeInodes(g, i uint32) error {
 	if !f.sb.HasGroupDescCsum() {
 		return nil
@@ -145,7 +146,7 @@ func (f *FS) exposeInodes(g, i uint32) error {
 		return nil
 	}
 	if gd.Flags&disk.BgItableZeroed == 0 {
-		if err := f.zeroInodeSlots(g, used, i); err != nil {
+		if err := f.zeroInodeSlots(g, used, i+1); err != nil {
 			return err
 		}
 	}

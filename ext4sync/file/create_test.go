@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/dir"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/file"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
@@ -113,6 +114,31 @@ func TestCreate(t *testing.T) {
 			}
 			x.save(in)
 			os.Symlink(target, filepath.Join(x.src, name))
+		}
+		x.check()
+	})
+}
+
+// TestIndexedDirGrows adds names to a directory mkfs + fsck -D indexed,
+// splitting its leaves, and keeps INDEX_FL.
+func TestIndexedDirGrows(t *testing.T) {
+	forVariants(t, func(t *testing.T, v variant) {
+		x := newFixture(t, v, func(x *fixture) {
+			for k := 0; k < v.bs/16; k++ {
+				x.write(fmt.Sprintf("big/an-entry-with-a-long-name-%05d", k), nil)
+			}
+		})
+		if !x.open("big").Raw().Flags.Has(disk.FlagIndex) {
+			t.Fatalf("fixture directory is not indexed")
+		}
+		for k := 0; k < v.bs/8; k++ {
+			name := fmt.Sprintf("added-with-an-even-longer-name-%05d", k)
+			in := x.create("big", name, tree.Regular, 0o644)
+			x.save(in)
+			x.write("big/"+name, nil)
+		}
+		if !x.open("big").Raw().Flags.Has(disk.FlagIndex) {
+			t.Errorf("directory lost INDEX_FL")
 		}
 		x.check()
 	})

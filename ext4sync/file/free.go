@@ -5,6 +5,10 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
+// minDtime is the dtime of an inode freed with no other time to record:
+// any non-zero value marks it deleted.
+const minDtime = 1
+
 // Free releases the inode and everything it owns: data blocks, extent-tree
 // nodes and its reference to the xattr block (freeing it when this was the
 // last). The inode is written with links 0, size 0, no blocks and dtime set
@@ -34,7 +38,7 @@ func (i *Inode) Free() error {
 		dtime, _ = disk.EncodeTime(*i.opts.SourceDateEpoch, 0)
 	}
 	if dtime == 0 {
-		dtime = 1
+		dtime = minDtime
 	}
 	i.raw.Dtime = dtime
 	i.dir = nil

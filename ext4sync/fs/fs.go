@@ -57,7 +57,11 @@ func Open(dev Device, opts Options) (*FS, error) {
 	if err := f.readDescriptors(); err != nil {
 		return nil, err
 	}
-	f.meta = f.metadataSpans()
+	meta, err := f.metadataSpans()
+	if err != nil {
+		return nil, err
+	}
+	f.meta = meta
 	if err := f.checkOrphans(); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,8 @@ const (
 
 // checkJournal refuses a filesystem whose internal journal still holds
 // transactions (s_start != 0) even though needs_recovery is clear, after
-// verifying the journal superblock's checksum.
+// verifying the journal superblock's checksum. It adds the journal's
+// blocks to the metadata no allocation may touch.
 func (f *FS) checkJournal() error {
 	ino := f.sb.JournalInum
 	if !f.sb.FeatureCompat.Has(disk.CompatHasJournal) || ino == 0 {
@@ -41,11 +42,15 @@ func (f *FS) checkJournal() error {
 		return err
 	}
 	var first uint64
+	journal := append([]span(nil), f.meta...)
 	for _, r := range runs {
 		if r.lblk == 0 && r.n > 0 {
 			first = r.pblk
 		}
+		journal = append(journal, span{r.pblk, r.pblk + uint64(r.n)})
 	}
+	// The journal's blocks are metadata too: never allocated or freed.
+	f.meta = mergeSpans(journal)
 	if first == 0 {
 		return corruptf("journal inode %d: no block 0", ino)
 	}

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
@@ -45,22 +46,46 @@ func (f *FS) superSpan(g uint32) span {
 	return span{start, min(end, f.geo.BlocksCount)}
 }
 
+// labeledSpan is a metadata range and what it is, for error messages.
+type labeledSpan struct {
+	span
+	what string
+}
+
 // metadataSpans lists every block that is filesystem metadata: superblocks
 // and descriptor tables with their reserved blocks, bitmaps and inode
-// tables, merged and sorted. Allocation never hands these out.
-func (f *FS) metadataSpans() []span {
-	var s []span
+// tables, merged and sorted. Allocation never hands these out. Two
+// structures sharing a block mean the descriptors are corrupt: writing one
+// would destroy the other.
+func (f *FS) metadataSpans() ([]span, error) {
+	var s []labeledSpan
 	for g := uint32(0); g < f.geo.Groups; g++ {
 		if sp := f.superSpan(g); sp.end > sp.start {
-			s = append(s, sp)
+			s = append(s, labeledSpan{sp, fmt.Sprintf("group %d superblock and descriptors", g)})
 		}
 		gd := &f.gds[g]
-		s = append(s, span{gd.BlockBitmap(), gd.BlockBitmap() + 1},
-			span{gd.InodeBitmap(), gd.InodeBitmap() + 1},
-			span{gd.InodeTable(), gd.InodeTable() + f.geo.ItableBlocks})
+		s = append(s,
+			labeledSpan{span{gd.BlockBitmap(), gd.BlockBitmap() + 1}, fmt.Sprintf("group %d block bitmap", g)},
+			labeledSpan{span{gd.InodeBitmap(), gd.InodeBitmap() + 1}, fmt.Sprintf("group %d inode bitmap", g)},
+			labeledSpan{span{gd.InodeTable(), gd.InodeTable() + f.geo.ItableBlocks}, fmt.Sprintf("group %d inode table", g)})
 	}
 	sort.Slice(s, func(i, j int) bool { return s[i].start < s[j].start })
-	out := s[:0]
+	for i := 1; i < len(s); i++ {
+		if s[i].start < s[i-1].end {
+			return nil, corruptf("%s at block %d overlaps %s (blocks %d..%d)", s[i].what, s[i].start, s[i-1].what, s[i-1].start, s[i-1].end-1)
+		}
+	}
+	plain := make([]span, len(s))
+	for i := range s {
+		plain[i] = s[i].span
+	}
+	return mergeSpans(plain), nil
+}
+
+// mergeSpans sorts spans and joins those that touch or overlap.
+func mergeSpans(s []span) []span {
+	sort.Slice(s, func(i, j int) bool { return s[i].start < s[j].start })
+	var out []span
 	for _, sp := range s {
 		if n := len(out); n > 0 && sp.start <= out[n-1].end {
 			out[n-1].end = max(out[n-1].end, sp.end)

@@ -66,6 +66,7 @@ func TestRefusedStates(t *testing.T) {
 	}{
 		{"needs_recovery", "needs recovery", ErrNotClean, func(sb *disk.Superblock) { sb.FeatureIncompat |= disk.IncompatRecover }},
 		{"error-state", "error state", ErrNotClean, func(sb *disk.Superblock) { sb.State |= disk.StateError }},
+		{"orphan-recovery", "orphan recovery", ErrNotClean, func(sb *disk.Superblock) { sb.State |= disk.StateOrphan }},
 		{"unclean", "not cleanly unmounted", ErrNotClean, func(sb *disk.Superblock) { sb.State &^= disk.StateValid }},
 		{"errors-recorded", "errors recorded", ErrNotClean, func(sb *disk.Superblock) { sb.ErrorCount, sb.FirstErrorIno = 2, 14 }},
 		{"orphan-list", "orphan list", ErrNotClean, func(sb *disk.Superblock) { sb.LastOrphan = 13 }},
@@ -218,5 +219,51 @@ func TestJournalNotEmptyRefused(t *testing.T) {
 	}
 	if _, err := Open(dev, Options{}); !errors.Is(err, ErrNotClean) || !strings.Contains(err.Error(), "log not empty") {
 		t.Fatalf("want journal refusal, got %v", err)
+	}
+}
+
+func TestOverlappingMetadataRefused(t *testing.T) {
+	img := buildImage(t, "1024", "32M")
+	dev := loadDev(t, img)
+	f, err := Open(dev, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Point group 1's block bitmap into group 0's inode table.
+	gd := f.gds[1]
+	gd.BlockBitmapLo = uint32(f.gds[0].InodeTable() + 3)
+	gd.SetChecksum(&f.sb, 1)
+	raw := make([]byte, f.descSize)
+	if err := gd.Marshal(raw, f.descSize); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dev.WriteAt(raw, int64(f.gdtStart())*1024+int64(f.descSize)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dev, Options{}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "group 1 block bitmap") || !strings.Contains(err.Error(), "overlaps group 0 inode table") {
+		t.Fatalf("want overlap error, got %v", err)
+	}
+}
+
+func TestJournalBlocksAreMetadata(t *testing.T) {
+	img := buildImage(t, "1024", "32M")
+	f, err := Open(loadDev(t, img), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := f.ReadInode(f.Superblock().JournalInum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := f.extentRuns(f.Superblock().JournalInum, in)
+	if err != nil || len(runs) == 0 {
+		t.Fatalf("%v %v", runs, err)
+	}
+	j := runs[0].pblk + 5
+	if !f.IsMetadata(j) {
+		t.Fatalf("journal block %d not metadata", j)
+	}
+	if err := f.FreeBlocks(j, 1); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("freeing a journal block: %v", err)
 	}
 }

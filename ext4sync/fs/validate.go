@@ -70,6 +70,8 @@ func checkState(sb *disk.Superblock) error {
 		return notCleanf("superblock: journal needs recovery (needs_recovery set); run e2fsck first")
 	case sb.State&disk.StateError != 0:
 		return notCleanf("superblock: error state set (s_state %#x); run e2fsck first", sb.State)
+	case sb.State&disk.StateOrphan != 0:
+		return notCleanf("superblock: orphan recovery in progress (s_state %#x); run e2fsck first", sb.State)
 	case sb.State&disk.StateValid == 0:
 		return notCleanf("superblock: not cleanly unmounted (s_state %#x); run e2fsck first", sb.State)
 	case sb.ErrorCount != 0 || sb.FirstErrorTime != 0 || sb.LastErrorTime != 0:

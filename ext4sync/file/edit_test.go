@@ -144,3 +144,29 @@ func TestSetMeta(t *testing.T) {
 		x.check()
 	})
 }
+
+// TestSymlinkXattrBlock gives fast and slow symlinks an xattr block, and
+// switches a fast one to slow with the block in place.
+func TestSymlinkXattrBlock(t *testing.T) {
+	forVariants(t, func(t *testing.T, v variant) {
+		long := strings.Repeat("q/", 50)
+		x := newFixture(t, v, func(x *fixture) {
+			os.Symlink("fast", filepath.Join(x.src, "fast"))
+			os.Symlink(long, filepath.Join(x.src, "slow"))
+			os.Symlink("grow", filepath.Join(x.src, "grow"))
+		})
+		big := []tree.Xattr{{Name: "trusted.big", Value: bytes.Repeat([]byte("z"), 700)}}
+		for _, p := range []string{"fast", "slow", "grow"} {
+			x.setXattrsBoth(p, big)
+		}
+		in := x.open("grow")
+		if _, err := in.SetTarget(long + "g"); err != nil {
+			t.Fatal(err)
+		}
+		x.save(in)
+		os.Remove(filepath.Join(x.src, "grow"))
+		os.Symlink(long+"g", filepath.Join(x.src, "grow"))
+		x.setXattr("grow", "trusted.big", big[0].Value)
+		x.check()
+	})
+}

@@ -16,12 +16,13 @@ import (
 // touch and the COW space that costs.
 type Diff struct {
 	Geometry
-	ImageBytes    int64  // size of both images
-	UnitsChanged  int64  // write units whose bytes differ
-	ChunksChanged int64  // N: distinct chunks that receive a write
-	COWBytes      int64  // predicted exception-store use, COWBytes(N, C)
-	OldSHA256     string // hex sha256 of the old image
-	NewSHA256     string // hex sha256 of the new image
+	ImageBytes    int64   // size of both images
+	UnitsChanged  int64   // write units whose bytes differ
+	ChunksChanged int64   // N: distinct chunks that receive a write
+	COWBytes      int64   // predicted exception-store use, COWBytes(N, C)
+	OldSHA256     string  // hex sha256 of the old image
+	NewSHA256     string  // hex sha256 of the new image
+	Changed       []int64 // indexes of the changed write units, ascending
 }
 
 // ErrSizeMismatch is returned by DiffImages when the images differ in
@@ -70,7 +71,7 @@ func DiffImages(ctx context.Context, oldPath, newPath string, g Geometry, progre
 	}
 	size := oldInfo.Size()
 	m := blockmap.Model{WriteUnit: g.WriteUnit, Chunk: g.ChunkSize, ImageSize: size}
-	res, _, err := blockmap.DiffContext(ctx, oldF, newF, size, m, opts)
+	res, changed, err := blockmap.DiffContext(ctx, oldF, newF, size, m, opts)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
@@ -85,6 +86,7 @@ func DiffImages(ctx context.Context, oldPath, newPath string, g Geometry, progre
 		COWBytes:      COWBytes(res.ChunksWritten, g.ChunkSize),
 		OldSHA256:     hex.EncodeToString(oldSum.Sum(nil)),
 		NewSHA256:     hex.EncodeToString(newSum.Sum(nil)),
+		Changed:       changed,
 	}
 	if res.COWBytes != d.COWBytes {
 		return nil, fmt.Errorf("compare images: blockmap predicts %d COW bytes, the formula %d", res.COWBytes, d.COWBytes)

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ type Options struct {
 	OutputPath     string // the artifact
 	ImageOut       string // keep the new image here; "" discards it
 	ReportPath     string // write the JSON report here, also on refusal
+	MapPath        string // write the SVG unit map here (generate and estimate), also on refusal
 	NoBaseChecksum bool   // do not make the artifact depend on the base's checksum
 	Artifact       ArtifactSpec
 
@@ -46,7 +48,7 @@ func (o *Options) validate(generate bool) error {
 		return &InputError{Input: "--rootfs", Err: err}
 	}
 	if !generate {
-		return nil
+		return checkOutputs(o)
 	}
 	if o.SnapshotBytes <= 0 {
 		return inputErr("--snapshot-size", "required")
@@ -96,7 +98,7 @@ func checkOutputs(o *Options) error {
 		inputs = append(inputs, named{"-s", s})
 	}
 	var seen []named
-	for _, out := range []named{{"-o", o.OutputPath}, {"--image-out", o.ImageOut}, {"--report", o.ReportPath}} {
+	for _, out := range []named{{"-o", o.OutputPath}, {"--image-out", o.ImageOut}, {"--report", o.ReportPath}, {"--map", o.MapPath}} {
 		if out.path == "" {
 			continue
 		}
@@ -147,6 +149,7 @@ func checkRegular(path string) error {
 type measured struct {
 	report *Report
 	image  string
+	diff   *Diff
 }
 
 // buildAndMeasure runs the builder into dir/rootfs and compares the result
@@ -184,7 +187,7 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string) (*m
 	if top == 0 {
 		top = DefaultTop
 	}
-	return &measured{report: NewReport(d, res.Files, res.Contributors, top, o.SnapshotBytes, o.ReserveBytes), image: image}, nil
+	return &measured{report: NewReport(d, res.Files, res.Contributors, top, o.SnapshotBytes, o.ReserveBytes), image: image, diff: d}, nil
 }
 
 // Estimate builds the new image in a temporary directory, measures it and
@@ -200,6 +203,9 @@ func Estimate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 	defer os.RemoveAll(dir)
 	m, err := buildAndMeasure(ctx, b, o, dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := publishSidecars(ctx, "", o.MapPath, m); err != nil {
 		return nil, err
 	}
 	return m.report, nil
@@ -235,7 +241,7 @@ func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 		r.SoftwareVersion = o.Artifact.Name
 	}
 	if !*r.Fits {
-		if err := publishReport(o.ReportPath, r); err != nil {
+		if err := publishSidecars(ctx, o.ReportPath, o.MapPath, m); err != nil {
 			return r, err
 		}
 		return r, &RefusalError{Report: r}
@@ -286,6 +292,14 @@ func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 		defer rep.remove()
 		moves = append(moves, rename{rep.f.Name(), o.ReportPath})
 	}
+	if o.MapPath != "" {
+		mp, err := stageMap(o.MapPath, m.diff)
+		if err != nil {
+			return nil, err
+		}
+		defer mp.remove()
+		moves = append(moves, rename{mp.f.Name(), o.MapPath})
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -295,21 +309,47 @@ func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 	return r, nil
 }
 
-// publishReport writes the report atomically when a path is given.
-func publishReport(path string, r *Report) error {
-	if path == "" {
-		return nil
+// publishSidecars writes the report and the unit map (those whose path
+// is given) atomically, both or neither.
+func publishSidecars(ctx context.Context, reportPath, mapPath string, m *measured) error {
+	var moves []rename
+	if reportPath != "" {
+		data, err := MarshalReport(m.report)
+		if err != nil {
+			return err
+		}
+		t, err := writeFileAtomic(reportPath, data)
+		if err != nil {
+			return fmt.Errorf("write report %s: %w", reportPath, err)
+		}
+		defer t.remove()
+		moves = append(moves, rename{t.f.Name(), reportPath})
 	}
-	data, err := MarshalReport(r)
-	if err != nil {
+	if mapPath != "" {
+		t, err := stageMap(mapPath, m.diff)
+		if err != nil {
+			return err
+		}
+		defer t.remove()
+		moves = append(moves, rename{t.f.Name(), mapPath})
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t, err := writeFileAtomic(path, data)
-	if err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+	return commitAll(moves)
+}
+
+// stageMap writes the unit map to a temporary file next to path.
+func stageMap(path string, d *Diff) (*tempOutput, error) {
+	var buf bytes.Buffer
+	if err := WriteUnitMap(&buf, d); err != nil {
+		return nil, err
 	}
-	defer t.remove()
-	return commitAll([]rename{{t.f.Name(), path}})
+	t, err := writeFileAtomic(path, buf.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("write map %s: %w", path, err)
+	}
+	return t, nil
 }
 
 // metaData is the artifact's flat meta-data.

@@ -25,7 +25,8 @@ func (a *app) estimateCmd() *cobra.Command {
 generate would, measures it against the base and prints the prediction
 and the top contributors, then deletes the image. With --snapshot-size
 it also says whether the release fits (exit code 3 when it does not).
---json prints the same JSON report as generate --report.
+--json prints the same JSON report as generate --report; --map draws the
+changed write units as an SVG grid.
 
 ` + sizesHelp + `
 
@@ -45,7 +46,7 @@ it also says whether the release fits (exit code 3 when it does not).
 	geometryFlags(fs, &f.geometry)
 	fs.BoolVar(&f.json, "json", false, "print the JSON report instead of the summary")
 	fs.IntVar(&f.top, "top", generator.DefaultTop, "contributors to list")
-	fs.StringVar(&f.mapPath, "map", "", "write an SVG map of changed units (not implemented yet)")
+	fs.StringVar(&f.mapPath, "map", "", "write an SVG map of the changed write units here")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bars")
 	return cmd
 }
@@ -53,9 +54,6 @@ it also says whether the release fits (exit code 3 when it does not).
 func (a *app) runEstimate(cmd *cobra.Command, f *estimateFlags) error {
 	if f.base == "" || f.rootfs == "" {
 		return usageErr("--base and --rootfs are required (see --help)")
-	}
-	if err := notImplementedMap(f.mapPath); err != nil {
-		return err
 	}
 	if err := checkTop(f.top); err != nil {
 		return err
@@ -68,6 +66,7 @@ func (a *app) runEstimate(cmd *cobra.Command, f *estimateFlags) error {
 		SourceDateEpoch: epochSet,
 		BasePath:        f.base,
 		RootfsPath:      f.rootfs,
+		MapPath:         f.mapPath,
 		Geometry:        f.geometry,
 		SnapshotBytes:   f.snapshot,
 		ReserveBytes:    f.reserve,

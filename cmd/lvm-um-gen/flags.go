@@ -105,14 +105,6 @@ func (a *app) sourceDateEpoch() (int64, *int64, error) {
 	return n, &n, nil
 }
 
-// notImplementedMap is the answer to --map until the SVG map lands.
-func notImplementedMap(path string) error {
-	if path == "" {
-		return nil
-	}
-	return usageErr("--map %s: the unit map is not implemented yet", path)
-}
-
 func checkTop(n int) error {
 	if n < 0 {
 		return usageErr("--top %d: must not be negative", n)

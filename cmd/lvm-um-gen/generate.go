@@ -50,7 +50,7 @@ predicted_cow_bytes, write_unit_bytes, chunk_bytes, snapshot_bytes,
 reserve_bytes, base_sha256, image_bytes, units_changed, chunks_changed.
 
 When the release does not fit, nothing is written but the --report (with
-"fits": false), the reason and the top contributors go to stderr and the
+"fits": false) and the --map, the reason and the top contributors go to stderr and the
 exit code is 3. Outputs appear only complete: on any error or on Ctrl-C
 no artifact, image or report is left behind. The same inputs and
 SOURCE_DATE_EPOCH (default 0) give a byte-identical artifact.
@@ -96,7 +96,7 @@ The summary goes to stdout; --quiet drops it and the progress bars
 	fs.BoolVar(&f.noBaseChecksum, "no-base-checksum", false, "do not make the artifact depend on rootfs-image.checksum of the base")
 	fs.StringVar(&f.imageOut, "image-out", "", "also keep the new image here")
 	fs.StringVar(&f.report, "report", "", "write the JSON report here (also when refused)")
-	fs.StringVar(&f.mapPath, "map", "", "write an SVG map of changed units (not implemented yet)")
+	fs.StringVar(&f.mapPath, "map", "", "write an SVG map of the changed write units here")
 	fs.IntVar(&f.top, "top", generator.DefaultTop, "contributors to list in the report and on refusal")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no summary and no progress bars")
 	return cmd
@@ -116,9 +116,6 @@ func (a *app) runGenerate(cmd *cobra.Command, f *generateFlags) error {
 	if len(f.devices) == 0 {
 		return usageErr("-t/--device-type is required (see --help)")
 	}
-	if err := notImplementedMap(f.mapPath); err != nil {
-		return err
-	}
 	if err := checkTop(f.top); err != nil {
 		return err
 	}
@@ -137,6 +134,7 @@ func (a *app) runGenerate(cmd *cobra.Command, f *generateFlags) error {
 	opts := &generator.Options{
 		BasePath:        f.base,
 		RootfsPath:      f.rootfs,
+		MapPath:         f.mapPath,
 		Geometry:        f.geometry,
 		SnapshotBytes:   f.snapshot,
 		ReserveBytes:    f.reserve,

@@ -90,7 +90,7 @@ func oneErrorLine(t *testing.T, stderr string) {
 func TestGenerate(t *testing.T) {
 	e := newEnv(t)
 	report := filepath.Join(e.out, "r.json")
-	code, stdout, stderr := e.run(t, context.Background(), e.generateArgs("--report", report, "--image-out", filepath.Join(e.out, "new.ext4"))...)
+	code, stdout, stderr := e.run(t, context.Background(), e.generateArgs("--report", report, "--image-out", filepath.Join(e.out, "new.ext4"), "--map", filepath.Join(e.out, "m.svg"))...)
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -99,7 +99,7 @@ func TestGenerate(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", s, stdout)
 		}
 	}
-	if got := e.outputs(t); !slices.Equal(got, []string{"a.mender", "new.ext4", "r.json"}) {
+	if got := e.outputs(t); !slices.Equal(got, []string{"a.mender", "m.svg", "new.ext4", "r.json"}) {
 		t.Fatalf("outputs %q", got)
 	}
 	var r generator.Report
@@ -132,11 +132,11 @@ func TestGenerateQuietAndDeterministic(t *testing.T) {
 func TestGenerateRefusal(t *testing.T) {
 	e := newEnv(t)
 	report := filepath.Join(e.out, "r.json")
-	code, stdout, stderr := e.run(t, context.Background(), e.generateArgs("--snapshot-size", "9MiB", "--report", report)...)
+	code, stdout, stderr := e.run(t, context.Background(), e.generateArgs("--snapshot-size", "9MiB", "--report", report, "--map", filepath.Join(e.out, "m.svg"))...)
 	if code != exitOverflow {
 		t.Fatalf("exit %d, want 3; stderr %q", code, stderr)
 	}
-	if got := e.outputs(t); !slices.Equal(got, []string{"r.json"}) {
+	if got := e.outputs(t); !slices.Equal(got, []string{"m.svg", "r.json"}) {
 		t.Fatalf("outputs %q", got)
 	}
 	for _, s := range []string{"usr/bin/big", "over by", "snapshot has 9.0 MiB"} {
@@ -188,11 +188,11 @@ func TestUsageErrors(t *testing.T) {
 		"bad provides":      e.generateArgs("-p", "novalue"),
 		"bad compression":   e.generateArgs("--compression", "brotli"),
 		"bad chunk":         e.generateArgs("--chunk-size", "1MiB"),
-		"map":               e.generateArgs("--map", filepath.Join(e.out, "m.svg")),
+		"map in no dir":     e.generateArgs("--map", filepath.Join(e.dir, "nodir", "m.svg")),
 		"positional":        e.generateArgs("extra"),
 		"unknown command":   {"frobnicate"},
 		"estimate no base":  {"estimate", "--rootfs", e.rootfs},
-		"estimate map":      {"estimate", "--base", e.base, "--rootfs", e.rootfs, "--map", "m.svg"},
+		"estimate map":      {"estimate", "--base", e.base, "--rootfs", e.rootfs, "--map", filepath.Join(e.dir, "nodir", "m.svg")},
 		"diff one arg":      {"diff", e.base},
 		"diff missing":      {"diff", e.base, filepath.Join(e.dir, "nope")},
 	}

@@ -35,6 +35,11 @@ func extract(r io.Reader, path string, opts Options) (img string, err error) {
 	ar.ScriptsReadCallback = func(io.Reader, os.FileInfo) error { return nil }
 	store := &fileStorer{dir: opts.TempDir}
 	defer func() {
+		// The reader is a library that may not expect every malformed
+		// input; a panic in it is a corrupt artifact, not a crash.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("base: %s: %w: reader failed: %v", path, ErrCorrupt, p)
+		}
 		if err != nil && store.path != "" {
 			os.Remove(store.path)
 		}

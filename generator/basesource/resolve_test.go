@@ -285,3 +285,59 @@ func tool(t *testing.T, name string) string {
 	}
 	return p
 }
+
+func TestTwoPayloadFiles(t *testing.T) {
+	a := writeTemp(t, "one.ext4", fakeExt4(t, 4096, 5))
+	b := writeTemp(t, "two.ext4", fakeExt4(t, 4096, 6))
+	c, err := artifact.NewCompressorFromId("gzip")
+	must(t, err)
+	out := filepath.Join(t.TempDir(), "two.mender")
+	f, err := os.Create(out)
+	must(t, err)
+	m := handlers.NewModuleImage("lvm-um")
+	must(t, m.SetUpdateFiles([]*handlers.DataFile{{Name: a}, {Name: b}}))
+	typ := "lvm-um"
+	must(t, awriter.NewWriter(f, c).WriteArtifact(&awriter.WriteArtifactArgs{
+		Format: "mender", Version: 3, Devices: []string{"dev"}, Name: "two",
+		Updates:    &awriter.Updates{Updates: []handlers.Composer{m}},
+		Depends:    &artifact.ArtifactDepends{CompatibleDevices: []string{"dev"}},
+		Provides:   &artifact.ArtifactProvides{ArtifactName: "two"},
+		TypeInfoV3: &artifact.TypeInfoV3{Type: &typ},
+	}))
+	must(t, f.Close())
+	dir := t.TempDir()
+	if _, _, err := Resolve(out, Options{TempDir: dir}); !errors.Is(err, ErrPayload) {
+		t.Fatalf("err = %v, want ErrPayload", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}
+
+// TestMenderArtifactCLISigned: the CLI's signature verifies with the
+// matching public key and fails with another.
+func TestMenderArtifactCLISigned(t *testing.T) {
+	cli := tool(t, "mender-artifact")
+	_, _, other := testKeys(t)
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	must(t, err)
+	priv := writeTemp(t, "priv.pem", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
+	pubDER, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	must(t, err)
+	pub := writeTemp(t, "pub.pem", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	want := fakeExt4(t, 64<<10, 7)
+	img := writeTemp(t, "rootfs.ext4", want)
+	out := filepath.Join(t.TempDir(), "s.mender")
+	cmd := exec.Command(cli, "write", "rootfs-image", "-f", img, "-n", "x", "-t", "dev", "-o", out, "-k", priv)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mender-artifact: %v\n%s", err, msg)
+	}
+	got, err := resolveBytes(t, out, Options{VerifyKey: pub})
+	must(t, err)
+	if !bytes.Equal(got, want) {
+		t.Errorf("payload differs")
+	}
+	if _, err := resolveBytes(t, out, Options{VerifyKey: writeTemp(t, "other.pem", other)}); !errors.Is(err, ErrSignature) {
+		t.Errorf("wrong key: err = %v, want ErrSignature", err)
+	}
+}

@@ -152,3 +152,30 @@ func TestUnknown(t *testing.T) {
 		t.Errorf("missing path: err = %v", err)
 	}
 }
+
+// TestInvalidClasses: hostile tars, unknown files and corrupt images are
+// input errors; a missing path is not.
+func TestInvalidClasses(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	must(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "/etc/passwd", Mode: 0o644}))
+	must(t, tw.Close())
+	hostile := filepath.Join(t.TempDir(), "hostile.tar")
+	must(t, os.WriteFile(hostile, buf.Bytes(), 0o644))
+	_, _, err := Rootfs(hostile, Options{})
+	if !IsInvalid(err) {
+		t.Errorf("hostile tar: %v is not an input error", err)
+	}
+	fake := make([]byte, 64<<10) // an ext4 magic and nothing else
+	fake[sbOffset+magicOff], fake[sbOffset+magicOff+1] = 0x53, 0xef
+	bad := filepath.Join(t.TempDir(), "bad.img")
+	must(t, os.WriteFile(bad, fake, 0o644))
+	_, kind, err := Rootfs(bad, Options{})
+	if err == nil || !IsInvalid(err) {
+		t.Errorf("corrupt image: kind %s, %v is not an input error", kind, err)
+	}
+	_, _, err = Rootfs(filepath.Join(t.TempDir(), "missing"), Options{})
+	if err == nil || IsInvalid(err) {
+		t.Errorf("missing path: %v", err)
+	}
+}

@@ -32,7 +32,7 @@ import (
 
 // Default bounds on what Open keeps in memory.
 const (
-	DefaultMaxEntries   = 4 << 20
+	DefaultMaxEntries   = 1 << 20
 	DefaultMaxMetaBytes = 512 << 20
 )
 

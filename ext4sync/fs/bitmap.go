@@ -1,13 +1,30 @@
 package fs
 
 import (
+	"bytes"
+
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 )
 
 // bitmap is one group's block or inode bitmap block, cached.
 type bitmap struct {
 	b     []byte
+	disk  []byte // the bytes on disk (nil for an uninit group's bitmap)
 	dirty bool
+}
+
+// flushTo writes the bitmap to blk unless the disk already holds it.
+func (m *bitmap) flushTo(f *FS, blk uint64) error {
+	if m.disk != nil && bytes.Equal(m.b, m.disk) {
+		m.dirty = false
+		return nil
+	}
+	if err := f.WriteBlock(blk, m.b); err != nil {
+		return err
+	}
+	m.disk = append(m.disk[:0], m.b...)
+	m.dirty = false
+	return nil
 }
 
 func (m *bitmap) test(i uint32) bool { return m.b[i/8]&(1<<(i%8)) != 0 }
@@ -44,7 +61,7 @@ func (f *FS) blockBitmap(g uint32) (*bitmap, error) {
 					g, gd.BlockBitmap(), gd.BlockBitmapCsum(f.descSize), crc)
 			}
 		}
-		m = &bitmap{b: b}
+		m = &bitmap{b: b, disk: append([]byte(nil), b...)}
 	}
 	f.blockBm[g] = m
 	return m, nil
@@ -89,7 +106,7 @@ func (f *FS) inodeBitmap(g uint32) (*bitmap, error) {
 					g, gd.InodeBitmap(), gd.InodeBitmapCsum(f.descSize), crc)
 			}
 		}
-		m = &bitmap{b: b}
+		m = &bitmap{b: b, disk: append([]byte(nil), b...)}
 	}
 	f.inodeBm[g] = m
 	return m, nil
@@ -135,16 +152,14 @@ func (f *FS) writeBitmaps() error {
 		}
 		gd := &f.gds[g]
 		if bm != nil && bm.dirty {
-			if err := f.WriteBlock(gd.BlockBitmap(), bm.b); err != nil {
+			if err := bm.flushTo(f, gd.BlockBitmap()); err != nil {
 				return err
 			}
-			bm.dirty = false
 		}
 		if im != nil && im.dirty {
-			if err := f.WriteBlock(gd.InodeBitmap(), im.b); err != nil {
+			if err := im.flushTo(f, gd.InodeBitmap()); err != nil {
 				return err
 			}
-			im.dirty = false
 		}
 		if f.sb.HasMetadataCsum() {
 			bcrc, icrc := gd.BlockBitmapCsum(f.descSize), gd.InodeBitmapCsum(f.descSize)

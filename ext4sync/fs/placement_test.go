@@ -139,3 +139,27 @@ func TestMultiBlockIO(t *testing.T) {
 		t.Fatalf("past the end: %v", err)
 	}
 }
+
+func TestAllocFreeRoundTripWritesNothing(t *testing.T) {
+	img := buildImage(t, "4096", "64M")
+	dev := loadDev(t, img)
+	f, err := Open(dev, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := f.AllocBlocks(BlockRequest{N: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ext {
+		if err := f.FreeBlocks(e.Start, e.Len); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if dev.writes != 0 {
+		t.Fatalf("alloc+free of blocks wrote %d times", dev.writes)
+	}
+}

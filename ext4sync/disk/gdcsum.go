@@ -35,7 +35,7 @@ func GroupDescChecksum(sb *Superblock, group uint32, raw []byte) uint16 {
 	return 0
 }
 
-// ChecksumDesc computes bg_checksum for g as group of sb's filesystem.
+// ComputeChecksum computes bg_checksum for g as group of sb's filesystem.
 func (g *GroupDesc) ComputeChecksum(sb *Superblock, group uint32) uint16 {
 	var raw [GroupDescSize64]byte
 	if err := g.Marshal(raw[:], sb.DescriptorSize()); err != nil {

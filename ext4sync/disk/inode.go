@@ -231,7 +231,8 @@ func (in *Inode) SetChecksum(seed uint32, raw []byte) error {
 	return in.Marshal(raw)
 }
 
-// VerifyChecksum reports whether the checksum stored in raw matches.
+// VerifyInodeChecksum reports whether the checksum stored in raw (an
+// encoded inode of the full inode size) matches.
 func VerifyInodeChecksum(seed uint32, raw []byte) bool {
 	if len(raw) < GoodOldInodeSize {
 		return false

@@ -9,9 +9,9 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/imagesource"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
 )
 
 // TestSyncFromTar: the tree of a GNU tar of a rootfs, synced by the engine

@@ -120,6 +120,12 @@ func TestImage(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
 	}
+	// As a Yocto build does: fsck -pfD, where exit 1 (fixed) is fine.
+	if out, err := exec.Command(tool(t, "fsck.ext4"), "-pfD", img).CombinedOutput(); err != nil {
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() > 1 {
+			t.Fatalf("fsck.ext4 -pfD: %v\n%s", err, out)
+		}
+	}
 	s, err := Open(img, Options{})
 	must(t, err)
 	defer s.Close()

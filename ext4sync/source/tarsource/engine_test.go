@@ -34,6 +34,12 @@ func TestSyncFromTar(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
 	}
+	// As a Yocto build does: fsck -pfD, where exit 1 (fixed) is fine.
+	if out, err := exec.Command(toolOrSkip(t, "fsck.ext4"), "-pfD", base).CombinedOutput(); err != nil {
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() > 1 {
+			t.Fatalf("fsck.ext4 -pfD: %v\n%s", err, out)
+		}
+	}
 	out := filepath.Join(work, "out.img")
 	if _, err := ext4sync.SyncImage(base, tt, out, ext4sync.Options{}); err != nil {
 		t.Fatalf("sync: %v", err)

@@ -341,3 +341,24 @@ func TestMenderArtifactCLISigned(t *testing.T) {
 		t.Errorf("wrong key: err = %v, want ErrSignature", err)
 	}
 }
+
+// TestVersion2: an old format-2 rootfs-image artifact resolves too.
+func TestVersion2(t *testing.T) {
+	want := fakeExt4(t, 32<<10, 8)
+	payload := writeTemp(t, "rootfs.ext4", want)
+	c, err := artifact.NewCompressorFromId("gzip")
+	must(t, err)
+	out := filepath.Join(t.TempDir(), "v2.mender")
+	f, err := os.Create(out)
+	must(t, err)
+	must(t, awriter.NewWriter(f, c).WriteArtifact(&awriter.WriteArtifactArgs{
+		Format: "mender", Version: 2, Devices: []string{"dev"}, Name: "old",
+		Updates: &awriter.Updates{Updates: []handlers.Composer{handlers.NewRootfsV2(payload)}},
+	}))
+	must(t, f.Close())
+	got, err := resolveBytes(t, out, Options{})
+	must(t, err)
+	if !bytes.Equal(got, want) {
+		t.Errorf("payload differs")
+	}
+}

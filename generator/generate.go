@@ -8,13 +8,21 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/lvm-um-gen/lvm-um-gen/generator/basesource"
+	"github.com/mendersoftware/mender-artifact/artifact"
 )
 
 // Options describe one generate or estimate run.
 type Options struct {
-	BasePath   string
-	RootfsPath string
-	Geometry   Geometry
+	// BasePath is the previous release: a raw ext4 image, or a .mender
+	// artifact holding one (see basesource), which is extracted first.
+	BasePath string
+	// BaseVerifyKey, when set, is a PEM public key the base must be an
+	// artifact signed with.
+	BaseVerifyKey string
+	RootfsPath    string
+	Geometry      Geometry
 	// SnapshotBytes is the snapshot's COW store size; 0 means unknown
 	// (estimate only).
 	SnapshotBytes int64
@@ -46,6 +54,11 @@ func (o *Options) validate(generate bool) error {
 	}
 	if _, err := os.Stat(o.RootfsPath); err != nil {
 		return &InputError{Input: "--rootfs", Err: err}
+	}
+	if o.BaseVerifyKey != "" {
+		if err := checkVerifyKey(o.BaseVerifyKey); err != nil {
+			return &InputError{Input: "--base-verify-key " + o.BaseVerifyKey, Err: err}
+		}
 	}
 	if !generate {
 		return checkOutputs(o)
@@ -134,6 +147,19 @@ func samePath(a, b string) bool {
 	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
+// checkVerifyKey reports whether path holds a public key mender-artifact
+// can verify with.
+func checkVerifyKey(path string) error {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if _, err := artifact.NewPKIVerifier(pem); err != nil {
+		return errors.New("not a PEM public key (RSA or ECDSA)")
+	}
+	return nil
+}
+
 func checkRegular(path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -155,6 +181,17 @@ type measured struct {
 // buildAndMeasure runs the builder into dir/rootfs and compares the result
 // with the base.
 func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string) (*measured, error) {
+	basePath, cleanup, err := basesource.Resolve(o.BasePath, basesource.Options{TempDir: dir, VerifyKey: o.BaseVerifyKey})
+	if err != nil {
+		if errors.Is(err, basesource.ErrInvalid) {
+			return nil, &InputError{Input: "--base " + o.BasePath, Err: err}
+		}
+		return nil, err
+	}
+	defer cleanup()
+	resolved := *o
+	resolved.BasePath = basePath
+	o = &resolved
 	image := filepath.Join(dir, PayloadName)
 	res, err := b.Build(ctx, BuildRequest{BasePath: o.BasePath, RootfsPath: o.RootfsPath, ImagePath: image, Geometry: o.Geometry, SourceDateEpoch: o.SourceDateEpoch, Progress: o.Progress})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -334,4 +335,52 @@ func touchAll(t *testing.T, when time.Time, paths ...string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestGenerateFromArtifactBase uses release 2's artifact as the base of
+// release 3: the base is extracted, its signature checked when a key is
+// given, and the base checksum is release 2's image.
+func TestGenerateFromArtifactBase(t *testing.T) {
+	f := newFixture(t)
+	priv, pub := pemKey(t, true)
+	signer, err := generator.ParseSigningKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.opts.Artifact.Signer = signer
+	f.opts.ImageOut = filepath.Join(f.out, "v2.ext4")
+	f.generate(t)
+	pubPath := filepath.Join(f.dir, "pub.pem")
+	if err := os.WriteFile(pubPath, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, otherPub := pemKey(t, true)
+	otherPath := filepath.Join(f.dir, "other.pem")
+	if err := os.WriteFile(otherPath, otherPub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	next := *f.opts
+	next.BasePath = f.opts.OutputPath
+	next.BaseVerifyKey = pubPath
+	next.OutputPath = filepath.Join(f.out, "v3.mender")
+	next.ImageOut = ""
+	next.Artifact.Name = "release-3"
+	r, err := generator.Generate(context.Background(), f.fake, &next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.BaseSHA256 != sha(t, f.opts.ImageOut) || r.UnitsChanged != 3 {
+		t.Fatalf("base %s, want the v2 image's %s; units %d", r.BaseSHA256, sha(t, f.opts.ImageOut), r.UnitsChanged)
+	}
+	f.assertOnly(t, "update.mender", "v2.ext4", "v3.mender")
+
+	next.BaseVerifyKey = otherPath
+	next.OutputPath = filepath.Join(f.out, "v3b.mender")
+	_, err = generator.Generate(context.Background(), f.fake, &next)
+	var ie *generator.InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "--base") {
+		t.Fatalf("wrong key: %v", err)
+	}
+	f.assertOnly(t, "update.mender", "v2.ext4", "v3.mender")
 }

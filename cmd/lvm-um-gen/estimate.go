@@ -6,6 +6,7 @@ import (
 )
 
 type estimateFlags struct {
+	baseKey      string
 	base, rootfs string
 	snapshot     int64
 	reserve      int64
@@ -39,7 +40,8 @@ changed write units as an SVG grid.
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.base, "base", "", "the previously shipped ext4 image (required)")
+	fs.StringVar(&f.base, "base", "", "the previous release: its ext4 image or its .mender artifact (required)")
+	fs.StringVar(&f.baseKey, "base-verify-key", "", "PEM public key the --base artifact must be signed with")
 	fs.StringVar(&f.rootfs, "rootfs", "", "the new rootfs directory (required)")
 	sizeFlag(fs, &f.snapshot, "snapshot-size", 0, "size of the snapshot's COW store; enables the fits verdict")
 	reserveFlag(fs, &f.reserve)
@@ -66,6 +68,7 @@ func (a *app) runEstimate(cmd *cobra.Command, f *estimateFlags) error {
 		SourceDateEpoch: epochSet,
 		BasePath:        f.base,
 		RootfsPath:      f.rootfs,
+		BaseVerifyKey:   f.baseKey,
 		MapPath:         f.mapPath,
 		Geometry:        f.geometry,
 		SnapshotBytes:   f.snapshot,

@@ -10,6 +10,7 @@ import (
 )
 
 type generateFlags struct {
+	baseKey        string
 	base, rootfs   string
 	snapshot       int64
 	reserve        int64
@@ -36,7 +37,8 @@ func (a *app) generateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "generate --base OLD --rootfs NEW --snapshot-size SIZE -n NAME -t DEVICE -o OUT.mender",
 		Short: "Build the new image over the base and write an lvm-um artifact",
-		Long: `generate applies the new rootfs to a copy of the base image in place,
+		Long: `generate applies the new rootfs to a copy of the base image in place (a
+.mender base, e.g. the previous lvm-um release, is unpacked first),
 measures which write units and snapshot chunks the device will write,
 and, when predicted COW + reserve fits in the snapshot, writes a Mender
 format 3 module-image artifact of type lvm-um with one payload file,
@@ -79,7 +81,8 @@ The summary goes to stdout; --quiet drops it and the progress bars
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.base, "base", "", "the previously shipped ext4 image (required)")
+	fs.StringVar(&f.base, "base", "", "the previous release: its ext4 image or its .mender artifact (required)")
+	fs.StringVar(&f.baseKey, "base-verify-key", "", "PEM public key the --base artifact must be signed with")
 	fs.StringVar(&f.rootfs, "rootfs", "", "the new rootfs directory (required)")
 	sizeFlag(fs, &f.snapshot, "snapshot-size", 0, "size of the snapshot's COW store on the device (required)")
 	reserveFlag(fs, &f.reserve)
@@ -134,6 +137,7 @@ func (a *app) runGenerate(cmd *cobra.Command, f *generateFlags) error {
 	opts := &generator.Options{
 		BasePath:        f.base,
 		RootfsPath:      f.rootfs,
+		BaseVerifyKey:   f.baseKey,
 		MapPath:         f.mapPath,
 		Geometry:        f.geometry,
 		SnapshotBytes:   f.snapshot,

@@ -290,3 +290,24 @@ func TestEveryCommandHasExampleAndExitCodes(t *testing.T) {
 		t.Fatalf("version: %d %q", code, out.String())
 	}
 }
+
+func TestGenerateFromArtifactBase(t *testing.T) {
+	e := newEnv(t)
+	if code, _, stderr := e.run(t, context.Background(), e.generateArgs("-q")...); code != 0 {
+		t.Fatalf("v2: exit %d %q", code, stderr)
+	}
+	v2 := filepath.Join(e.out, "a.mender")
+	code, stdout, stderr := e.run(t, context.Background(), "estimate", "--base", v2, "--rootfs", e.rootfs, "--json")
+	if code != 0 || !strings.Contains(stdout, `"units_changed": 2`) {
+		t.Fatalf("estimate from .mender: exit %d %q\n%s", code, stderr, stdout)
+	}
+	code, _, stderr = e.run(t, context.Background(), "estimate", "--base", v2, "--rootfs", e.rootfs, "--base-verify-key", e.base)
+	if code != exitUsage {
+		t.Fatalf("bad verify key: exit %d %q", code, stderr)
+	}
+	oneErrorLine(t, stderr)
+	code, _, stderr = e.run(t, context.Background(), "estimate", "--base", e.rootfs+"/../tmp", "--rootfs", e.rootfs)
+	if code != exitUsage {
+		t.Fatalf("directory as base: exit %d %q", code, stderr)
+	}
+}

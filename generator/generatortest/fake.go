@@ -97,8 +97,15 @@ func copyFile(ctx context.Context, from, to string) error {
 	return out.Close()
 }
 
-// WriteBase writes a deterministic pseudo-random image of size bytes, a
-// stand-in for an ext4 base image.
+// ext4 superblock magic, so basesource takes a fake base for a raw image.
+const (
+	superblockMagicOff = 1024 + 0x38 // s_magic in the primary superblock
+	ext4Magic          = 0xEF53
+)
+
+// WriteBase writes a deterministic pseudo-random image of size bytes (at
+// least 2 KiB) with an ext4 superblock magic: a stand-in for an ext4 base
+// image that only the fake builder can use.
 func WriteBase(path string, size int64) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -113,6 +120,10 @@ func WriteBase(path string, size int64) error {
 			x ^= x >> 17
 			x ^= x << 5
 			buf[i] = byte(x)
+		}
+		if done == 0 && n > superblockMagicOff+1 {
+			buf[superblockMagicOff] = byte(ext4Magic & 0xFF)
+			buf[superblockMagicOff+1] = byte(ext4Magic >> 8)
 		}
 		if _, err := f.Write(buf[:n]); err != nil {
 			f.Close()

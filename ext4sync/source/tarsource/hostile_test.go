@@ -77,8 +77,11 @@ func TestErrorsAreDistinct(t *testing.T) {
 // compressed: every cut is an error (ErrCorrupt), never a short tree.
 func TestTruncated(t *testing.T) {
 	raw := tarBytes(t, []ent{dir("d", 0o755), reg("d/f", 0o644, strings.Repeat("data", 3000)), reg("g", 0o644, "tail")})
-	for _, comp := range []Compression{None, Gzip, Xz, Zstd} {
-		data, _ := compress(t, raw, comp)
+	for _, comp := range []Compression{None, Gzip, Bzip2, Xz, Zstd} {
+		data, ok := compress(t, raw, comp)
+		if !ok {
+			continue // no bzip2 CLI; TestCompressions reports it
+		}
 		cuts := []int{len(data) - 1, len(data) - blockSize}
 		for cut := 1; cut < len(data); cut += 97 {
 			cuts = append(cuts, cut)

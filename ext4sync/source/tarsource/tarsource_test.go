@@ -132,6 +132,16 @@ func TestFeatures(t *testing.T) {
 	}
 }
 
+func TestNoXattrs(t *testing.T) {
+	tr, _, err := openEntries(t, featureEntries(), Options{NoXattrs: true})
+	must(t, err)
+	for _, n := range tr.Nodes {
+		if n.Xattrs != nil {
+			t.Errorf("%s has xattrs %v", n.Path, n.Xattrs)
+		}
+	}
+}
+
 // TestDefaultRoot: without a "." entry the root is 0755 root:root, mtime 0.
 func TestDefaultRoot(t *testing.T) {
 	tr, _, err := openEntries(t, []ent{reg("f", 0o644, "x")}, Options{})

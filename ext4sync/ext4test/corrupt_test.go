@@ -135,3 +135,19 @@ func TestUnwrittenExtentsAgree(t *testing.T) {
 	}
 	Compare(t, d, SnapshotGoExt4(t, img), CompareOptions{})
 }
+
+// Names with spaces, quotes, backslashes, non-ASCII bytes and 255-byte
+// names survive every judge.
+func TestOddNames(t *testing.T) {
+	RequireTools(t, "mkfs.ext4", "e2fsck", "debugfs")
+	src := filepath.Join(t.TempDir(), "src")
+	must(t, os.MkdirAll(filepath.Join(src, "dir with space"), 0o755))
+	for _, n := range []string{"a b", `q"uote`, `back\slash`, "ünï", "tab\there", strings.Repeat("n", 255),
+		"dir with space/x y", "-dash", "*star?"} {
+		must(t, os.WriteFile(filepath.Join(src, n), []byte(n), 0o644))
+	}
+	must(t, os.Symlink("target with space", filepath.Join(src, "link with space")))
+	must(t, setXattr(filepath.Join(src, "a b"), "user.with space", []byte("v")))
+	img := BuildImage(t, src, ImageOptions{BlockSize: 1024, Size: 8 << 20})
+	CheckImageWith(t, img, src, MkfsCheckOptions())
+}

@@ -66,7 +66,7 @@ var (
 	reLinks  = regexp.MustCompile(`^Links:\s+(\d+)`)
 	reTime   = regexp.MustCompile(`^\s*(a|c|m|cr)time: 0x([0-9a-f]{1,8})(?::([0-9a-f]{1,8}))?`)
 	reDev    = regexp.MustCompile(`^(?:\(New-style\) )?Device major/minor number:\s+(\d+):(\d+)`)
-	reXattr  = regexp.MustCompile(`^  (\S+) \((\d+)\)(?: = |$)`)
+	reXattr  = regexp.MustCompile(`^  (\S.*?) \((\d+)\)(?: = |$)`)
 	reExtent = regexp.MustCompile(`^\((\d+)(?:-(\d+))?([^)]*)\):`)
 )
 

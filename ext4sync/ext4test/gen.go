@@ -122,11 +122,19 @@ type gen struct {
 	root string
 }
 
+// maxNameTries bounds the search for an unused random name; after it a
+// counter suffix makes the name unique.
+const maxNameTries = 64
+
 // fresh returns an unused path in parent.
 func (g *gen) fresh(parent string) string {
-	for {
-		p := filepath.Join(parent, randName(g.rng, 24))
-		if _, err := os.Lstat(p); os.IsNotExist(err) {
+	var p string
+	for i := 0; ; i++ {
+		p = filepath.Join(parent, randName(g.rng, 24))
+		if i >= maxNameTries {
+			p = fmt.Sprintf("%s-%d", p, i)
+		}
+		if _, err := os.Lstat(p); os.IsNotExist(err) || i > 2*maxNameTries {
 			return p
 		}
 	}

@@ -77,6 +77,9 @@ func extract(r io.Reader, path string, opts Options) (img string, err error) {
 	return store.path, nil
 }
 
+// errTwoFiles: the payload has a second file (the storer refuses it).
+var errTwoFiles = errors.New("more than one payload file")
+
 // verifier records whether the signature was checked and how it failed.
 type verifier struct {
 	v      *artifact.PKISigner

@@ -8,8 +8,8 @@
 package basesource
 
 import (
+	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -93,7 +93,7 @@ func isArtifact(head []byte) bool {
 		return false
 	}
 	name := head[:tarNameLen]
-	if i := indexByte(name, 0); i >= 0 {
+	if i := bytes.IndexByte(name, 0); i >= 0 {
 		name = name[:i]
 	}
 	if string(name) != versionName {
@@ -118,14 +118,3 @@ func isArtifact(head []byte) bool {
 	}
 	return digits > 0 && want == sum
 }
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
-var errTwoFiles = errors.New("more than one payload file")

@@ -2,6 +2,7 @@ package ext4test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
@@ -134,5 +135,24 @@ func TestParsersRejectGarbage(t *testing.T) {
 	}
 	if _, err := parseBlockSize([]string{"nothing"}); err == nil {
 		t.Error("parseBlockSize: no error")
+	}
+}
+
+func TestCompareReportsOnceAndCaps(t *testing.T) {
+	want := snap("dir", FieldsAll, &Entry{Path: "", Kind: tree.Dir})
+	got := snap("img", FieldsAll, &Entry{Path: "", Kind: tree.Dir})
+	for i := 0; i < 5; i++ {
+		p := string(rune('a' + i))
+		want.Entries[p] = &Entry{Path: p, Kind: tree.Regular, Mode: 0o644}
+		got.Entries[p] = &Entry{Path: p, Kind: tree.Regular, Mode: 0o600}
+	}
+	c := &captureTB{TB: t}
+	if Compare(c, want, got, CompareOptions{MaxReport: 2}) {
+		t.Fatal("Compare found no difference")
+	}
+	if len(c.msgs) != 1 || !strings.Contains(c.msgs[0], "5 differences") ||
+		!strings.Contains(c.msgs[0], "a: mode: want 0644, got 0600") || !strings.Contains(c.msgs[0], "... and 3 more") ||
+		strings.Contains(c.msgs[0], "c: mode") {
+		t.Errorf("message: %q", c.msgs)
 	}
 }

@@ -119,3 +119,30 @@ func fileSHA(t *testing.T, p string) string {
 	}
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
+
+// The engine's time policy is really checked: plain mkfs output (ctime
+// from the source, crtime = fake time) must fail it.
+func TestTimePolicyCatchesMkfsTimes(t *testing.T) {
+	RequireTools(t, "mkfs.ext4", "e2fsck", "debugfs")
+	src := genSrc(t, 4, GenOptions{Dirs: 3, Files: 10, MaxSize: 1000})
+	img := BuildImage(t, src, ImageOptions{Size: 8 << 20})
+	o := CompareOptions{LostFound: true, Ignore: FieldMtimeNs, IgnoreAt: map[string]Field{"": FieldMtime},
+		Times: TimesEqualMtime}
+	d := Diff(SnapshotDir(t, src), SnapshotImage(t, img), o)
+	var ctime, crtime int
+	for _, l := range d {
+		if strings.Contains(l, ": ctime: ") {
+			ctime++
+		}
+		if strings.Contains(l, ": crtime: ") {
+			crtime++
+		}
+	}
+	if ctime == 0 || crtime == 0 {
+		t.Errorf("TimesEqualMtime missed mkfs's ctime/crtime: %q", d)
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	if p, e := EngineTimePolicy(); p != TimesEqualEpoch || e != 1700000000 {
+		t.Errorf("EngineTimePolicy = %v, %d", p, e)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/tarsource"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 )
 
@@ -38,20 +40,13 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	fi, err := os.Stat(req.RootfsPath)
-	if err != nil {
-		return nil, &generator.InputError{Input: "--rootfs", Err: err}
-	}
-	if !fi.IsDir() {
-		return nil, &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: fmt.Errorf("not a directory")}
-	}
 	blockSize, err := baseBlockSize(req.BasePath)
 	if err != nil {
 		return nil, &generator.InputError{Input: "--base " + req.BasePath, Err: err}
 	}
-	src, err := dirsource.Read(req.RootfsPath, dirsource.Options{})
+	src, err := readRootfs(req.RootfsPath)
 	if err != nil {
-		return nil, &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: err}
+		return nil, err
 	}
 	opts := ext4sync.Options{SourceDateEpoch: req.SourceDateEpoch}
 	if req.Progress != nil {
@@ -89,6 +84,28 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 	return out, nil
 }
 
+// readRootfs reads the new rootfs: a directory, or a tar archive (plain or
+// compressed, told apart by content) read without extracting it.
+func readRootfs(path string) (*tree.Tree, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, &generator.InputError{Input: "--rootfs", Err: err}
+	}
+	var src *tree.Tree
+	switch {
+	case fi.IsDir():
+		src, err = dirsource.Read(path, dirsource.Options{})
+	case fi.Mode().IsRegular():
+		src, err = tarsource.Open(path, tarsource.Options{})
+	default:
+		err = errors.New("not a directory or a tar archive")
+	}
+	if err != nil {
+		return nil, &generator.InputError{Input: "--rootfs " + path, Err: err}
+	}
+	return src, nil
+}
+
 // classifyEngineError turns the engine's error classes into input errors
 // (exit 2) naming the input at fault: a base the engine cannot use, or a
 // rootfs that does not fit in the image.
@@ -96,6 +113,8 @@ func classifyEngineError(req generator.BuildRequest, err error) error {
 	switch {
 	case errors.Is(err, fs.ErrUnsupported), errors.Is(err, fs.ErrCorrupt), errors.Is(err, fs.ErrNotClean):
 		return &generator.InputError{Input: "--base " + req.BasePath, Err: err}
+	case errors.Is(err, tarsource.ErrInvalid):
+		return &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: err}
 	case errors.Is(err, fs.ErrNoSpace), errors.Is(err, fs.ErrNoInodes):
 		return &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: fmt.Errorf("does not fit in the base image's filesystem: %w", err)}
 	}

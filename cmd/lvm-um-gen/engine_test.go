@@ -193,3 +193,48 @@ func TestEngineBadInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineTarRootfs feeds the rootfs as a compressed tar as well as a
+// directory: both give a clean image with the one new file. (Other counts
+// may differ: the archive's times are whole seconds.)
+func TestEngineTarRootfs(t *testing.T) {
+	tarBin := needTool(t, "tar")
+	fsck := needTool(t, "e2fsck")
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	oldTree, newTree := filepath.Join(dir, "old"), filepath.Join(dir, "new")
+	writeTree(t, oldTree, map[string]string{"etc/version": "1\n", "usr/bin/app": strings.Repeat("v1", 5000)})
+	writeTree(t, newTree, map[string]string{"etc/version": "2\n", "usr/bin/app": strings.Repeat("v2", 5000), "usr/bin/new": "new\n"})
+	base := filepath.Join(dir, "base.ext4")
+	mkfsImage(t, oldTree, base, "8M")
+	archive := filepath.Join(dir, "new.tar.gz")
+	if out, err := exec.Command(tarBin, "-C", newTree, "--numeric-owner", "-czf", archive, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	counts := map[string]generator.FileCounts{}
+	for _, rootfs := range []string{newTree, archive} {
+		out := filepath.Join(dir, "out-"+filepath.Base(rootfs))
+		if err := os.Mkdir(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		a := &app{stdout: &stdout, stderr: &stderr, newBuilder: newEngineBuilder, getenv: func(string) string { return "" }}
+		img, rep := filepath.Join(out, "new.ext4"), filepath.Join(out, "r.json")
+		if code := a.run(context.Background(), []string{"generate", "--base", base, "--rootfs", rootfs, "--snapshot-size", "32MiB",
+			"-n", "v2", "-t", "d", "-o", filepath.Join(out, "v2.mender"), "--image-out", img, "--report", rep, "-q"}); code != 0 {
+			t.Fatalf("%s: exit %d %s", rootfs, code, stderr.String())
+		}
+		if o, err := exec.Command(fsck, "-fn", img).CombinedOutput(); err != nil {
+			t.Fatalf("e2fsck -fn: %v\n%s", err, o)
+		}
+		var r generator.Report
+		data, _ := os.ReadFile(rep)
+		if err := json.Unmarshal(data, &r); err != nil {
+			t.Fatal(err)
+		}
+		counts[rootfs] = r.Files
+	}
+	if counts[newTree].Added != 1 || counts[archive].Added != 1 {
+		t.Fatalf("file counts: directory %+v, tar %+v", counts[newTree], counts[archive])
+	}
+}

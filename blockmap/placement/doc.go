@@ -18,6 +18,13 @@
 //   - inodes: a freed inode whose inode-table unit is dirty, else any free
 //     inode in a dirty inode-table unit, else fs.DefaultPlacement's rule.
 //
+// Every block answer is checked against fs.DefaultPlacement's answer to
+// the same request: the default's is taken when it opens fewer clean
+// units, or as many and (for units of 16 blocks or more) leaves more free
+// room in them, or otherwise as many in no more extents. So no request
+// opens more units than under the default rule, and ties keep files
+// contiguous next to their goal.
+//
 // Handing out blocks of a group also makes its block bitmap, its group
 // descriptor block and the superblock pending (Flush will write them), and
 // an inode makes its table block, inode bitmap and descriptor block pending.
@@ -31,6 +38,7 @@
 // filesystem, device state and requests give the same answers.
 //
 // With W = C = block size a unit is one block, no free block is ever in a
-// dirty unit, and the policy reduces to "one contiguous run from the goal
-// if there is one, else fill free blocks from the goal": the default rule.
+// dirty unit, and block answers are the default rule's ("one contiguous
+// run from the goal if there is one, else fill free blocks from the
+// goal"); only inodes differ, and only towards table blocks already dirty.
 package placement

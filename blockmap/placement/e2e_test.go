@@ -1,8 +1,10 @@
 package placement_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
@@ -17,6 +19,9 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
+// benchEnv, when set to a scale, runs the comparison at that scale.
+const benchEnv = "LVMUM_PLACEMENT_BENCH"
+
 const (
 	kib = 1 << 10
 	mib = 1 << 20
@@ -24,10 +29,10 @@ const (
 
 // release writes a generated release pair and builds the base image the
 // way a Yocto build does.
-func release(t *testing.T, scale float64, bs int, size int64) (img string, next *tree.Tree) {
+func release(t *testing.T, seed uint64, scale float64, bs int, size int64) (img string, next *tree.Tree) {
 	t.Helper()
 	ext4test.RequireTools(t, "mkfs.ext4", "fsck.ext4", "e2fsck")
-	base, nx, err := releasegen.Pair(releasegen.Config{Seed: 3, Scale: scale}, "patch")
+	base, nx, err := releasegen.Pair(releasegen.Config{Seed: seed, Scale: scale}, "patch")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,23 +93,25 @@ func policy(w int64, size int64) func(*overlay.Device) (fs.Placement, error) {
 	}
 }
 
+// TestReleaseCostsNoMoreThanDefault syncs a generated security update with
+// the default and the cost-aware placement and compares the predicted COW.
+// LVMUM_PLACEMENT_BENCH=<scale> measures instead at that scale over seeds
+// 1-4 in images of 450 MiB * scale (1.0 is the reference 450 MiB image).
 func TestReleaseCostsNoMoreThanDefault(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		bs    int
-		size  int64
-		scale float64
-	}{
-		{"1k", 1024, 48 * mib, 0.04},
-		{"4k", 4096, 48 * mib, 0.04},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			img, next := release(t, c.scale, c.bs, c.size)
-			st, err := os.Stat(img)
-			if err != nil {
-				t.Fatal(err)
-			}
-			size := st.Size()
+	seeds, scale, size := []uint64{3}, 0.04, int64(48*mib)
+	if v := os.Getenv(benchEnv); v != "" {
+		s, err := strconv.ParseFloat(v, 64)
+		if err != nil || s <= 0 || s > 1 {
+			t.Fatalf("%s=%q: want a scale in (0, 1]", benchEnv, v)
+		}
+		seeds, scale, size = []uint64{1, 2, 3, 4}, s, max(size, int64(float64(450*mib)*s)&^(mib-1))
+	}
+	type total struct{ def, pol int64 }
+	totals := map[string]*total{}
+	var keys []string
+	for _, seed := range seeds {
+		for _, bs := range []int{1024, 4096} {
+			img, next := release(t, seed, scale, bs, size)
 			def := syncWith(t, img, next, nil)
 			ext4test.Fsck(t, def)
 			for _, w := range []int64{mib, 4 * kib} {
@@ -119,12 +126,22 @@ func TestReleaseCostsNoMoreThanDefault(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Logf("%s W=%d: default %d units, %d KiB COW; policy %d units, %d KiB COW",
-					c.name, w, dr.UnitsChanged, dr.COWBytes/kib, pr.UnitsChanged, pr.COWBytes/kib)
+				key := fmt.Sprintf("%d-byte blocks, W=%d", bs, w)
+				t.Logf("seed %d, %s: default %d units, %d KiB COW; policy %d units, %d KiB COW",
+					seed, key, dr.UnitsChanged, dr.COWBytes/kib, pr.UnitsChanged, pr.COWBytes/kib)
+				if totals[key] == nil {
+					totals[key] = &total{}
+					keys = append(keys, key)
+				}
+				totals[key].def += dr.UnitsChanged
+				totals[key].pol += pr.UnitsChanged
 				if pr.COWBytes > dr.COWBytes {
-					t.Errorf("W=%d: policy predicts %d bytes of COW, default %d", w, pr.COWBytes, dr.COWBytes)
+					t.Errorf("seed %d, %s: policy predicts %d bytes of COW, default %d", seed, key, pr.COWBytes, dr.COWBytes)
 				}
 			}
-		})
+		}
+	}
+	for _, k := range keys {
+		t.Logf("total %s: default %d units, policy %d", k, totals[k].def, totals[k].pol)
 	}
 }

@@ -60,6 +60,8 @@ type Policy struct {
 	groupFree []uint32 // each group's free count as the policy expects it
 
 	seenChanges int // ChangedCount at the last device scan; -1 never
+
+	jr journal // the tentative answer being built, if any
 }
 
 var _ fs.Placement = (*Policy)(nil)

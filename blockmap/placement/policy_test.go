@@ -42,12 +42,12 @@ func TestDirtyUnitsFirst(t *testing.T) {
 		t.Fatalf("got %v, want %v (the free blocks of the dirty unit)", ext, want)
 	}
 	// The unit has one free block left (603); the next request takes it
-	// first, then opens a fresh unit.
-	ext, err = f.alloc(p, fs.BlockRequest{N: 2, Goal: 100})
+	// first, then opens one fresh unit (the default rule would open two).
+	ext, err = f.alloc(p, fs.BlockRequest{N: 5, Goal: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []fs.Extent{{Start: 603, Len: 2}}; !reflect.DeepEqual(ext, want) {
+	if want := []fs.Extent{{Start: 603, Len: 5}}; !reflect.DeepEqual(ext, want) {
 		t.Fatalf("got %v, want %v: block 603, then the next unit", ext, want)
 	}
 }
@@ -211,5 +211,29 @@ func TestBadModelRefused(t *testing.T) {
 	small := blockmap.Model{WriteUnit: mib, Chunk: 4 * kib, ImageSize: 4096}
 	if _, err := New(small, nil, Options{}).Blocks(f, fs.BlockRequest{N: 1}); err == nil {
 		t.Fatal("a model smaller than the filesystem was accepted")
+	}
+}
+
+// Between answers that open as many clean units, small units prefer the
+// default rule's (fewer extents, data next to its goal).
+func TestTieGoesToDefaultForSmallUnits(t *testing.T) {
+	f := newFakeFS(1024, 1, 1024, 64)
+	f.setUsed(0, f.geo.BlocksCount, true)
+	f.setUsed(102, 8, false) // unit 25 half free, 26 full, 27 half free
+	p := New(model(f, 4*kib), nil, Options{})
+	ext, err := f.alloc(p, fs.BlockRequest{N: 2, Goal: 102})
+	if err != nil || !reflect.DeepEqual(ext, []fs.Extent{{Start: 102, Len: 2}}) {
+		t.Fatalf("got %v %v, want the goal's blocks", ext, err)
+	}
+	// Big units (W = 16 KiB, 16 blocks): the same tie goes to the answer
+	// that leaves more room in the unit it opens, the wholly free unit 40.
+	g := newFakeFS(1024, 1, 1024, 64)
+	g.setUsed(0, g.geo.BlocksCount, true)
+	g.setUsed(102, 8, false)
+	g.setUsed(640, 16, false)
+	q := New(model(g, 16*kib), nil, Options{})
+	ext, err = g.alloc(q, fs.BlockRequest{N: 2, Goal: 102})
+	if err != nil || !reflect.DeepEqual(ext, []fs.Extent{{Start: 640, Len: 2}}) {
+		t.Fatalf("big units: got %v %v, want the free unit's first blocks", ext, err)
 	}
 }

@@ -63,6 +63,7 @@ func (p *Policy) setup(geo fs.Geometry) error {
 
 // setFree records that unit u has n free blocks, keeping the sets in step.
 func (p *Policy) setFree(u int64, n uint32) {
+	p.note(u)
 	n = min(n, uint32(p.span))
 	old := p.free[u]
 	p.free[u] = n
@@ -85,6 +86,7 @@ func (p *Policy) markDirty(u int64) {
 	if u < 0 || u >= p.units || p.dirty.test(u) {
 		return
 	}
+	p.note(u)
 	p.dirty.set(u)
 	n := p.free[u]
 	p.byFree[n].clear(u)

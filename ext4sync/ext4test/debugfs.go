@@ -168,12 +168,14 @@ func debugfsWalk(img, scratch string) ([]walked, int64, error) {
 	all := []walked{{path: "", ino: rootIno, mode: rootMode}}
 	level := []walked{all[0]}
 	visited := map[uint64]bool{rootIno: true}
-	for len(level) > 0 {
-		var cmds []string
-		for _, d := range level {
-			cmds = append(cmds, lsCmd(d.ino))
-		}
-		if len(all) > 1 || res == nil {
+	// The first batch already listed the root; each later level costs
+	// one debugfs process.
+	for first := true; len(level) > 0; first = false {
+		if !first {
+			var cmds []string
+			for _, d := range level {
+				cmds = append(cmds, lsCmd(d.ino))
+			}
 			if res, err = debugfsBatch(img, cmds, false, scratch); err != nil {
 				return nil, 0, err
 			}
@@ -204,7 +206,6 @@ func debugfsWalk(img, scratch string) ([]walked, int64, error) {
 			}
 		}
 		level = next
-		res = nil
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].path < all[j].path })
 	return all, bs, nil

@@ -207,6 +207,3 @@ func parseBlockSize(lines []string) (int64, error) {
 	}
 	return 0, fmt.Errorf("ext4test: debugfs stats -h: no block size")
 }
-
-// kindName is how messages name a kind.
-func kindName(k tree.Kind) string { return k.String() }

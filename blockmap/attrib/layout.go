@@ -142,5 +142,8 @@ func (l *Layout) InodeTable(g uint32) uint64  { return l.group(g).InodeTable }
 // DescBlock is the block of the primary descriptor table holding group
 // g's descriptor.
 func (l *Layout) DescBlock(g uint32) uint64 {
+	if l.BlockSize == 0 {
+		return l.BlocksCount
+	}
 	return l.FirstDataBlock + 1 + uint64(g)*uint64(l.DescSize)/uint64(l.BlockSize)
 }

@@ -167,3 +167,24 @@ func TestReadLayoutRefusesGarbage(t *testing.T) {
 		}
 	}
 }
+
+// Every single-byte change of a real superblock and descriptor table must
+// give a layout or an error, never a panic.
+func TestReadLayoutByteFlips(t *testing.T) {
+	img := mkfsImage(t, "1024", "8M")
+	raw, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := append([]byte(nil), raw[:4096]...)
+	for off := 1024; off < len(head); off++ {
+		for _, v := range []byte{0x00, 0xFF, head[off] ^ 0x80} {
+			b := append([]byte(nil), head...)
+			b[off] = v
+			l, err := ReadLayout(bytes.NewReader(b))
+			if err == nil && len(l.Groups) == 0 {
+				t.Fatalf("byte %d = %#x: a layout with no groups", off, v)
+			}
+		}
+	}
+}

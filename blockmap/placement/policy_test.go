@@ -208,6 +208,11 @@ func TestBadModelRefused(t *testing.T) {
 	if _, err := p.Inode(f, fs.InodeRequest{}); err == nil {
 		t.Fatal("a zero write unit was accepted")
 	}
+	bad := newFakeFS(1024, 1, 1024, 64)
+	bad.geo.InodeSize = 0
+	if _, err := New(model(bad, 4*kib), nil, Options{}).Inode(bad, fs.InodeRequest{}); err == nil {
+		t.Fatal("a geometry with 0-byte inodes was accepted")
+	}
 	small := blockmap.Model{WriteUnit: mib, Chunk: 4 * kib, ImageSize: 4096}
 	if _, err := New(small, nil, Options{}).Blocks(f, fs.BlockRequest{N: 1}); err == nil {
 		t.Fatal("a model smaller than the filesystem was accepted")

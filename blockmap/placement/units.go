@@ -26,8 +26,10 @@ func (p *Policy) setup(geo fs.Geometry) error {
 		return nil
 	}
 	bs := int64(geo.BlockSize)
-	if bs <= 0 || geo.BlocksCount == 0 || geo.Groups == 0 {
-		return fmt.Errorf("placement: geometry with %d blocks of %d bytes in %d groups", geo.BlocksCount, bs, geo.Groups)
+	if bs <= 0 || geo.BlocksCount == 0 || geo.Groups == 0 || geo.BlocksPerGroup == 0 || geo.InodesPerGroup == 0 ||
+		geo.InodeSize == 0 || uint32(geo.InodeSize) > geo.BlockSize {
+		return fmt.Errorf("placement: unusable geometry: %d blocks of %d bytes, %d groups of %d blocks and %d inodes of %d bytes",
+			geo.BlocksCount, bs, geo.Groups, geo.BlocksPerGroup, geo.InodesPerGroup, geo.InodeSize)
 	}
 	if size := p.model.ImageSize; size > 0 && uint64(size) < geo.BlocksCount*uint64(bs) {
 		return fmt.Errorf("placement: model image of %d bytes is smaller than the filesystem (%d blocks of %d bytes)", size, geo.BlocksCount, bs)

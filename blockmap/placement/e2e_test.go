@@ -81,14 +81,20 @@ func syncWith(t *testing.T, img string, next *tree.Tree, mk func(*overlay.Device
 	return out
 }
 
-// policy makes the cost-aware placement for write unit w over dev.
+// policy makes the cost-aware placement for write unit w over dev: given
+// the device and layout up front at W = 1 MiB, attached later (as a sync
+// that opens its own overlay would) otherwise.
 func policy(w int64, size int64) func(*overlay.Device) (fs.Placement, error) {
 	return func(dev *overlay.Device) (fs.Placement, error) {
+		m := blockmap.Model{WriteUnit: w, Chunk: 4 * kib, ImageSize: size}
+		if w != mib {
+			p := placement.New(m, nil, placement.Options{})
+			return p, p.Attach(dev)
+		}
 		l, err := attrib.ReadLayout(dev)
 		if err != nil {
 			return nil, err
 		}
-		m := blockmap.Model{WriteUnit: w, Chunk: 4 * kib, ImageSize: size}
 		return placement.New(m, dev, placement.Options{Layout: l}), nil
 	}
 }

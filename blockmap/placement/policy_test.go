@@ -242,3 +242,18 @@ func TestTieGoesToDefaultForSmallUnits(t *testing.T) {
 		t.Fatalf("big units: got %v %v, want the free unit's first blocks", ext, err)
 	}
 }
+
+func TestAttach(t *testing.T) {
+	f := newFakeFS(1024, 2, 1024, 64)
+	p := New(model(f, 4*kib), nil, Options{Layout: f.layout})
+	if err := p.Attach(&fakeDev{ranges: [][2]int64{{600 * kib, kib}}}); err != nil {
+		t.Fatal(err)
+	}
+	ext, err := f.alloc(p, fs.BlockRequest{N: 3, Goal: 100})
+	if err != nil || !reflect.DeepEqual(ext, []fs.Extent{{Start: 600, Len: 3}}) {
+		t.Fatalf("attached device ignored: %v %v", ext, err)
+	}
+	if err := p.Attach(&fakeDev{}); err == nil {
+		t.Fatal("attach after allocating was accepted")
+	}
+}

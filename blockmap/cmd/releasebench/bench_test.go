@@ -58,7 +58,7 @@ func TestSmoke(t *testing.T) {
 	if len(rep.Cases) != 4 {
 		t.Fatalf("%d cases, want 4", len(rep.Cases))
 	}
-	methods := []string{methodFresh, methodRsync, methodDefault, methodCostAware, methodBound}
+	methods := []string{methodFresh, methodRsync, methodDefault, methodCostAware, methodBound, methodWhole}
 	for _, c := range rep.Cases {
 		name := fmt.Sprintf("%s/%d", c.Pair, c.BlockSize)
 		if len(c.Rows) != len(methods) {
@@ -78,11 +78,11 @@ func TestSmoke(t *testing.T) {
 		if c.Timing.Skip != "" || c.Timing.Estimate.Wall <= 0 || c.Timing.Mkfs.Wall <= 0 || c.Timing.Estimate.PeakKiB <= 0 {
 			t.Errorf("%s: timing %+v", name, c.Timing)
 		}
-		bound := c.Rows[len(c.Rows)-1]
+		bound := c.Rows[len(c.Rows)-2]
 		if c.Pair == "noop" && bound.Cells[0].Units+bound.Cells[1].Units != 0 {
 			t.Errorf("%s: lower bound of a no-op release is %+v", name, bound.Cells)
 		}
-		for _, r := range c.Rows[:len(c.Rows)-1] {
+		for _, r := range c.Rows[:len(c.Rows)-2] {
 			if r.Skip != "" {
 				continue
 			}
@@ -98,6 +98,11 @@ func TestSmoke(t *testing.T) {
 		if c.Pair == "noop" {
 			if note := c.predictionNote(); !strings.Contains(note, "(= default placement, cost-aware placement)") {
 				t.Errorf("%s: estimate's prediction note %q", name, note)
+			}
+		}
+		for i, cell := range c.Rows[len(c.Rows)-1].Cells {
+			if cell.Units < bound.Cells[i].Units {
+				t.Errorf("%s: whole files packed (%d units) below the lower bound (%d) at W=%d", name, cell.Units, bound.Cells[i].Units, writeUnits[i])
 			}
 		}
 		if c.Pair == "patch" && bound.Cells[0].Units == 0 {

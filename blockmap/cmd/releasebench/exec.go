@@ -68,6 +68,7 @@ func median(n int, fn func() (usage, error)) (usage, error) {
 	var walls []time.Duration
 	var peak int64
 	for i := 0; i < n; i++ {
+		syscall.Sync() // the previous run's writeback is not this run's
 		u, err := fn()
 		if err != nil {
 			return usage{}, err

@@ -35,13 +35,21 @@ const lowerBoundNote = `lower bound = ceil(D / W) + |M| units, where
       cheapest group's block bitmap + descriptor (new data) and inode
       bitmap + descriptor (new inodes).
   Data units are assumed not to share units with M. COW = formula of
-  cow-model.md with N = chunks of those units.`
+  cow-model.md with N = chunks of those units.
+whole files packed = the same with D = every non-zero block of each new or
+  changed regular file (except blocks equal to a removed file's), i.e. every
+  changed file relocated whole: cow-model.md's "ceil(new data / W)" floor
+  for whole-file placement. Not a bound at small W, where overwriting only
+  the differing blocks in place is cheaper.`
 
 // bound is what the lower bound needs of a release pair on one base image:
 // the new data in blocks and the metadata blocks that must change.
 type bound struct {
 	blockSize  int64
 	dataBlocks int64
+	// fileBlocks is the new data when every new or changed regular file is
+	// written whole (relocated), the file-granular figure.
+	fileBlocks int64
 	meta       []blockmap.Range
 	// needBlockBitmap / needInodeBitmap: one more group's bitmap and
 	// descriptor block must change (see lowerBoundNote), chosen per model.
@@ -79,7 +87,9 @@ func newBound(base, next *releasegen.Release, img string) (*bound, error) {
 	b.freed = freedBlocks(base, next, b.blockSize)
 	for _, nf := range next.Files {
 		of := base.Lookup(nf.Path)
-		b.dataBlocks += b.newData(of, nf, oldDirs, newDirs)
+		d, whole := b.newData(of, nf, oldDirs, newDirs)
+		b.dataBlocks += d
+		b.fileBlocks += whole
 		if of == nil {
 			added++
 			continue
@@ -125,25 +135,30 @@ func newBound(base, next *releasegen.Release, img string) (*bound, error) {
 	return b, nil
 }
 
-// newData is the blocks of new data path nf needs (see lowerBoundNote).
-func (b *bound) newData(of, nf *releasegen.File, oldDirs, newDirs map[string]string) int64 {
+// newData is the blocks of new data path nf needs (see lowerBoundNote):
+// only its differing blocks, and its whole content if it changed.
+func (b *bound) newData(of, nf *releasegen.File, oldDirs, newDirs map[string]string) (diff, whole int64) {
 	switch nf.Kind {
 	case releasegen.Regular:
 		var oc []byte
 		if of != nil && of.Kind == releasegen.Regular {
 			oc = of.Content()
 		}
-		return differingBlocks(oc, nf.Content(), b.blockSize, b.freed)
+		nc := nf.Content()
+		if of != nil && of.Kind == releasegen.Regular && bytes.Equal(oc, nc) {
+			return 0, 0
+		}
+		return differingBlocks(oc, nc, b.blockSize, b.freed), differingBlocks(nil, nc, b.blockSize, b.freed)
 	case releasegen.Symlink:
 		if len(nf.Target) >= fastSymlinkMax && (of == nil || of.Kind != nf.Kind || of.Target != nf.Target) {
-			return 1
+			return 1, 1
 		}
 	case releasegen.Dir:
 		if of == nil || of.Kind != nf.Kind || oldDirs[of.Path] != newDirs[nf.Path] {
-			return 1
+			return 1, 1
 		}
 	}
-	return 0
+	return 0, 0
 }
 
 // fastSymlinkMax is the shortest target that needs a data block.
@@ -281,8 +296,9 @@ func anyOf(blocks []uint64, l *attrib.Layout, which func(uint32) uint64) bool {
 	return false
 }
 
-// estimate is the lower bound's units and predicted COW under m.
-func (b *bound) estimate(m blockmap.Model) (units, cow int64, err error) {
+// estimate is the lower bound's units and predicted COW under m; with
+// wholeFiles, the file-granular figure instead.
+func (b *bound) estimate(m blockmap.Model, wholeFiles bool) (units, cow int64, err error) {
 	meta := b.meta
 	extra := func(which func(uint32) uint64) error {
 		var bestRs []blockmap.Range
@@ -317,7 +333,11 @@ func (b *bound) estimate(m blockmap.Model) (units, cow int64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	dataUnits := ceilDiv(b.dataBlocks*b.blockSize, m.WriteUnit)
+	data := b.dataBlocks
+	if wholeFiles {
+		data = b.fileBlocks
+	}
+	dataUnits := ceilDiv(data*b.blockSize, m.WriteUnit)
 	n := r.ChunksWritten + ceilDiv(dataUnits*m.WriteUnit, m.Chunk)
 	return r.UnitsChanged + dataUnits, m.COWBytes(n), nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/releasegen"
@@ -29,6 +30,7 @@ const (
 	methodDefault   = "lvm-um-gen, default placement"
 	methodCostAware = "lvm-um-gen, cost-aware placement"
 	methodBound     = "lower bound (see note)"
+	methodWhole     = "whole files packed (see note)"
 )
 
 // Config is one benchmark run.
@@ -219,17 +221,25 @@ func runCase(cfg Config, kind string, bs int, base, next *releasegen.Release, ba
 	if err != nil {
 		return nil, err
 	}
-	row := Row{Method: methodBound}
-	for _, m := range models {
-		u, cow, err := b.estimate(m)
-		if err != nil {
-			return nil, err
+	for _, whole := range []bool{false, true} {
+		row := Row{Method: methodBound}
+		if whole {
+			row.Method = methodWhole
 		}
-		row.Cells = append(row.Cells, Cell{Units: u, COW: cow})
+		for _, m := range models {
+			u, cow, err := b.estimate(m, whole)
+			if err != nil {
+				return nil, err
+			}
+			row.Cells = append(row.Cells, Cell{Units: u, COW: cow})
+		}
+		c.Rows = append(c.Rows, row)
 	}
-	c.Rows = append(c.Rows, row)
 
 	cfg.logf("%s/%d: timing", kind, bs)
+	// Flush what earlier steps left dirty, so it is not written back
+	// during (and charged to) the timed runs.
+	syscall.Sync()
 	c.Timing = timeCase(cfg, bs, baseImg, nextDir, img("timing"))
 	return c, os.Remove(baseImg)
 }

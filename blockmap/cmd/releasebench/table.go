@@ -208,6 +208,10 @@ func (r *Report) targetTable() *table {
 				q := ratio(cow, lb.Cells[large].COW)
 				t.add(fmt.Sprintf("COW W=1MiB <= %.1fx lower bound (%s)", targetVsBound, short), name, fmt.Sprintf("%.2fx", q), verdict(q <= targetVsBound))
 			}
+			if wf, ok := c.row(methodWhole); ok {
+				q := ratio(cow, wf.Cells[large].COW)
+				t.add(fmt.Sprintf("  for information: vs whole files packed (%s)", short), name, fmt.Sprintf("%.2fx", q), "info")
+			}
 		}
 		if c.Timing.Skip != "" {
 			continue

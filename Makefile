@@ -28,8 +28,12 @@ test: fmt-check vet
 demo: build
 	./testdata/demo/run.sh $(BIN)
 
+# The release benchmark (needs e2fsprogs; the rsync --inplace row needs root,
+# loop devices and rsync). BENCHFLAGS=-quick for a smoke run, -markdown for
+# the README's table, -scale/-seed/-work as the command's -h says.
+BENCHFLAGS ?=
 bench: build
-	$(GO) run -tags $(TAGS) ./blockmap/cmd/releasebench -bin $(BIN)
+	$(GO) run -tags $(TAGS) ./blockmap/cmd/releasebench -bin $(BIN) $(BENCHFLAGS)
 
 # Short, bounded fuzzing of every fuzz target (CI runs this too).
 FUZZTIME ?= 20s

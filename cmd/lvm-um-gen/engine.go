@@ -10,9 +10,8 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/detect"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/tarsource"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 )
 
@@ -20,7 +19,7 @@ import (
 func newEngineBuilder() generator.Builder { return engineBuilder{} }
 
 // engineBuilder adapts ext4sync.SyncImage to generator.Builder: it reads
-// the rootfs directory, syncs it onto an overlay of the base and writes
+// the rootfs (directory, tar or ext4 image), syncs it onto an overlay of the base and writes
 // the image, then turns the engine's per-path block lists into write-unit
 // contributors.
 //
@@ -44,10 +43,12 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 	if err != nil {
 		return nil, &generator.InputError{Input: "--base " + req.BasePath, Err: err}
 	}
-	src, err := readRootfs(req.RootfsPath)
+	rootfs, err := openRootfs(req.RootfsPath, req.BasePath)
 	if err != nil {
 		return nil, err
 	}
+	defer rootfs.Close()
+	src := rootfs.Tree
 	opts := ext4sync.Options{SourceDateEpoch: req.SourceDateEpoch}
 	if req.Progress != nil {
 		opts.Progress = phaseProgress(req.Progress)
@@ -84,22 +85,18 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 	return out, nil
 }
 
-// readRootfs reads the new rootfs: a directory, or a tar archive (plain or
-// compressed, told apart by content) read without extracting it.
-func readRootfs(path string) (*tree.Tree, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, &generator.InputError{Input: "--rootfs", Err: err}
+// openRootfs opens the new rootfs, whatever it is: a directory, a tar
+// archive (plain or compressed) read without extracting it, or an ext4
+// image such as the one Yocto's do_image just built; the kind is told from
+// the content, not the name. A tar may hold at most as many content bytes
+// as the base image is large (a decompression bomb stops there). The
+// caller closes the source once the sync is done with its contents.
+func openRootfs(path, basePath string) (*detect.Source, error) {
+	var limit int64
+	if fi, err := os.Stat(basePath); err == nil {
+		limit = fi.Size()
 	}
-	var src *tree.Tree
-	switch {
-	case fi.IsDir():
-		src, err = dirsource.Read(path, dirsource.Options{})
-	case fi.Mode().IsRegular():
-		src, err = tarsource.Open(path, tarsource.Options{})
-	default:
-		err = errors.New("not a directory or a tar archive")
-	}
+	src, err := detect.Open(path, detect.Options{Tar: tarsource.Options{MaxBytes: limit}})
 	if err != nil {
 		return nil, &generator.InputError{Input: "--rootfs " + path, Err: err}
 	}
@@ -113,7 +110,7 @@ func classifyEngineError(req generator.BuildRequest, err error) error {
 	switch {
 	case errors.Is(err, fs.ErrUnsupported), errors.Is(err, fs.ErrCorrupt), errors.Is(err, fs.ErrNotClean):
 		return &generator.InputError{Input: "--base " + req.BasePath, Err: err}
-	case errors.Is(err, tarsource.ErrInvalid):
+	case errors.Is(err, tarsource.ErrInvalid), detect.IsInvalid(err) && !errors.Is(err, fs.ErrNoSpace):
 		return &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: err}
 	case errors.Is(err, fs.ErrNoSpace), errors.Is(err, fs.ErrNoInodes):
 		return &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: fmt.Errorf("does not fit in the base image's filesystem: %w", err)}

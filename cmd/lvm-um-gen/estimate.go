@@ -42,7 +42,7 @@ changed write units as an SVG grid.
 	fs := cmd.Flags()
 	fs.StringVar(&f.base, "base", "", "the previous release: its ext4 image or its .mender artifact (required)")
 	fs.StringVar(&f.baseKey, "base-verify-key", "", "PEM public key the --base artifact must be signed with")
-	fs.StringVar(&f.rootfs, "rootfs", "", "the new rootfs: a directory or a tar archive (any compression) (required)")
+	fs.StringVar(&f.rootfs, "rootfs", "", "the new rootfs: a directory, a tar archive (any compression) or an ext4 image (required)")
 	sizeFlag(fs, &f.snapshot, "snapshot-size", 0, "size of the snapshot's COW store; enables the fits verdict")
 	reserveFlag(fs, &f.reserve)
 	geometryFlags(fs, &f.geometry)

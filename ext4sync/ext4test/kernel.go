@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // NoKernelEnv disables the kernel judge when set to 1.
@@ -70,13 +71,25 @@ func mountRO(img, mnt string) error {
 	return nil
 }
 
+// unmount detaches the read-only mount. "Target busy" (exit 32) happens
+// when something else briefly holds the new mount (udev or blkid probing
+// the loop device while other test packages run in parallel): retry for a
+// few seconds, then detach lazily, which is safe for a read-only mount
+// nothing of ours still uses.
 func unmount(mnt string) error {
-	// -d frees the loop device (mount -o loop sets autoclear anyway).
-	out, errOut, err := run(nil, "umount", "-d", mnt)
-	if err != nil {
-		return toolError("umount "+mnt, err, out, errOut)
+	var out, errOut []byte
+	var err error
+	for try := 0; try < 30; try++ {
+		// -d frees the loop device (mount -o loop sets autoclear anyway).
+		if out, errOut, err = run(nil, "umount", "-d", mnt); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return nil
+	if _, _, lerr := run(nil, "umount", "-l", "-d", mnt); lerr == nil {
+		return nil
+	}
+	return toolError("umount "+mnt, err, out, errOut)
 }
 
 // SnapshotKernel loop-mounts img read-only and snapshots it with the

@@ -3,6 +3,7 @@
 GO      ?= go
 TAGS    := nopkcs11
 BIN     := bin/lvm-um-gen
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 export CGO_ENABLED := 0
 
 .PHONY: all build test vet fmt-check demo bench fuzz clean
@@ -10,7 +11,7 @@ export CGO_ENABLED := 0
 all: build
 
 build:
-	$(GO) build -tags $(TAGS) -trimpath -o $(BIN) ./cmd/lvm-um-gen
+	$(GO) build -tags $(TAGS) -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/lvm-um-gen
 
 vet:
 	$(GO) vet -tags $(TAGS) ./...

@@ -23,10 +23,10 @@ func newEngineBuilder() generator.Builder { return engineBuilder{} }
 // the image, then turns the engine's per-path block lists into write-unit
 // contributors.
 //
-// TODO(integrator): pass a cost-model Placement (blockmap) in
-// ext4sync.Options once one exists; until then the engine's default
-// placement is used. SyncImage takes no context, so an interrupt during
-// the sync is honoured when it returns (the image is then discarded).
+// The engine gets the command's context, so Ctrl-C stops the sync between
+// paths. TODO(issue 4): pass blockmap/placement's cost-aware policy; it
+// needs SyncImage to Attach it to the overlay it opens, so the CLI still
+// uses the engine's default placement.
 type engineBuilder struct{}
 
 // Contributor kinds from the engine.
@@ -49,7 +49,7 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 	}
 	defer rootfs.Close()
 	src := rootfs.Tree
-	opts := ext4sync.Options{SourceDateEpoch: req.SourceDateEpoch}
+	opts := ext4sync.Options{SourceDateEpoch: req.SourceDateEpoch, Context: ctx}
 	if req.Progress != nil {
 		opts.Progress = phaseProgress(req.Progress)
 	}

@@ -1,21 +1,13 @@
 package generator
 
-import "fmt"
+import (
+	"fmt"
 
-// Limits of the geometry the COW model accepts.
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
+)
+
+// Defaults of the geometry and the reserve.
 const (
-	// exceptionBytes is the size of one dm-snapshot exception record on
-	// disk; a metadata chunk of C bytes holds C/exceptionBytes of them.
-	exceptionBytes = 16
-	// snapshotHeaderChunks is the header chunk plus the first metadata
-	// area, present in every persistent snapshot's COW store.
-	snapshotHeaderChunks = 2
-	// minChunk and maxChunk bound an LVM snapshot chunk (lvcreate -c).
-	minChunk = 4 * KiB
-	maxChunk = 512 * KiB
-	// minWriteUnit is one sector: nothing smaller is ever written.
-	minWriteUnit = 512
-
 	// DefaultWriteUnit is lvm-um's comparison unit on the device.
 	DefaultWriteUnit = MiB
 	// DefaultChunkSize is LVM's default snapshot chunk size.
@@ -42,30 +34,24 @@ type Geometry struct {
 // DefaultGeometry is lvm-um's write unit over LVM's default chunk.
 var DefaultGeometry = Geometry{WriteUnit: DefaultWriteUnit, ChunkSize: DefaultChunkSize}
 
-func isPow2(n int64) bool { return n > 0 && n&(n-1) == 0 }
+// Model is the geometry as blockmap's COW model for an image of size bytes.
+func (g Geometry) Model(size int64) blockmap.Model {
+	return blockmap.Model{WriteUnit: g.WriteUnit, Chunk: g.ChunkSize, ImageSize: size}
+}
 
-// Validate reports whether the geometry is one a device can have: both
-// powers of two, the chunk between 4 KiB and 512 KiB, the unit at least a
-// sector.
+// minWriteUnit is one sector: nothing smaller is ever written.
+const minWriteUnit = 512
+
+// Validate reports whether the geometry is one a device can have:
+// blockmap's model must accept it (a chunk that is a power of two from
+// 4 KiB to 512 KiB), and the CLI further asks for a write unit that is a
+// power of two of at least a sector.
 func (g Geometry) Validate() error {
-	if !isPow2(g.ChunkSize) || g.ChunkSize < minChunk || g.ChunkSize > maxChunk {
-		return fmt.Errorf("chunk size %d: must be a power of two from %d to %d bytes", g.ChunkSize, minChunk, maxChunk)
+	if err := g.Model(0).Validate(); err != nil {
+		return err
 	}
-	if !isPow2(g.WriteUnit) || g.WriteUnit < minWriteUnit {
+	if g.WriteUnit < minWriteUnit || g.WriteUnit&(g.WriteUnit-1) != 0 {
 		return fmt.Errorf("write unit %d: must be a power of two of at least %d bytes", g.WriteUnit, minWriteUnit)
 	}
 	return nil
-}
-
-// COWBytes is the space the snapshot's exception store uses after N
-// distinct chunks have been written, per the measured dm-snapshot model:
-// (2 + N + floor(N / (C/16))) * C.
-// DiffImages checks it against blockmap's model on every run.
-func COWBytes(chunksWritten, chunkSize int64) int64 {
-	perMeta := chunkSize / exceptionBytes
-	if perMeta <= 0 {
-		return 0
-	}
-	used := snapshotHeaderChunks + chunksWritten + chunksWritten/perMeta
-	return used * chunkSize
 }

@@ -6,15 +6,15 @@ func TestCOWBytesMeasured(t *testing.T) {
 	// cow-model.md: 85 differing 1 MiB units over 4 KiB chunks gave
 	// 174776 sectors allocated on a real dm-snapshot.
 	n := int64(85 * 256)
-	if got, want := COWBytes(n, 4096), int64(174776*512); got != want {
-		t.Fatalf("COWBytes(%d, 4096) = %d, want %d", n, got, want)
+	if got, want := cow(n), int64(174776*512); got != want {
+		t.Fatalf("cow(%d) = %d, want %d", n, got, want)
 	}
-	if got := COWBytes(0, 4096); got != 2*4096 {
-		t.Fatalf("COWBytes(0) = %d, want the header and first metadata chunk", got)
+	if got := cow(0); got != 2*4096 {
+		t.Fatalf("cow(0) = %d, want the header and first metadata chunk", got)
 	}
 	// 256 exceptions fill a 4 KiB metadata chunk: the 256th needs one more.
-	if got := COWBytes(256, 4096); got != (2+256+1)*4096 {
-		t.Fatalf("COWBytes(256) = %d", got)
+	if got := cow(256); got != (2+256+1)*4096 {
+		t.Fatalf("cow(256) = %d", got)
 	}
 }
 
@@ -32,3 +32,6 @@ func TestGeometryValidate(t *testing.T) {
 		}
 	}
 }
+
+// cow is blockmap's formula for 4 KiB chunks, the geometry these cases use.
+func cow(n int64) int64 { return DefaultGeometry.Model(0).COWBytes(n) }

@@ -19,7 +19,7 @@ type Diff struct {
 	ImageBytes    int64   // size of both images
 	UnitsChanged  int64   // write units whose bytes differ
 	ChunksChanged int64   // N: distinct chunks that receive a write
-	COWBytes      int64   // predicted exception-store use, COWBytes(N, C)
+	COWBytes      int64   // predicted exception-store use, blockmap.Model.COWBytes(N)
 	OldSHA256     string  // hex sha256 of the old image
 	NewSHA256     string  // hex sha256 of the new image
 	Changed       []int64 // indexes of the changed write units, ascending
@@ -70,7 +70,7 @@ func DiffImages(ctx context.Context, oldPath, newPath string, g Geometry, progre
 		}
 	}
 	size := oldInfo.Size()
-	m := blockmap.Model{WriteUnit: g.WriteUnit, Chunk: g.ChunkSize, ImageSize: size}
+	m := g.Model(size)
 	res, changed, err := blockmap.DiffContext(ctx, oldF, newF, size, m, opts)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -83,13 +83,10 @@ func DiffImages(ctx context.Context, oldPath, newPath string, g Geometry, progre
 		ImageBytes:    size,
 		UnitsChanged:  res.UnitsChanged,
 		ChunksChanged: res.ChunksWritten,
-		COWBytes:      COWBytes(res.ChunksWritten, g.ChunkSize),
+		COWBytes:      res.COWBytes,
 		OldSHA256:     hex.EncodeToString(oldSum.Sum(nil)),
 		NewSHA256:     hex.EncodeToString(newSum.Sum(nil)),
 		Changed:       changed,
-	}
-	if res.COWBytes != d.COWBytes {
-		return nil, fmt.Errorf("compare images: blockmap predicts %d COW bytes, the formula %d", res.COWBytes, d.COWBytes)
 	}
 	return d, nil
 }

@@ -59,7 +59,7 @@ func TestDiffImages(t *testing.T) {
 			if d.UnitsChanged != c.units || d.ChunksChanged != c.chunks {
 				t.Fatalf("units %d chunks %d, want %d %d", d.UnitsChanged, d.ChunksChanged, c.units, c.chunks)
 			}
-			if d.COWBytes != COWBytes(c.chunks, c.g.ChunkSize) || seen != size || d.ImageBytes != size {
+			if d.COWBytes != c.g.Model(0).COWBytes(c.chunks) || seen != size || d.ImageBytes != size {
 				t.Fatalf("cow %d progress %d size %d", d.COWBytes, seen, d.ImageBytes)
 			}
 			for path, got := range map[string]string{oldPath: d.OldSHA256, newPath: d.NewSHA256} {

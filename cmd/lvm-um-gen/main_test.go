@@ -257,7 +257,7 @@ func TestDiff(t *testing.T) {
 	}
 	code, stdout, _ = e.run(t, context.Background(), "diff", "--json", "--write-unit", "4KiB", e.base, newImg)
 	var r diffReport
-	if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil || r.UnitsChanged != 2 || r.ChunksChanged != 2 || r.PredictedCOWBytes != generator.COWBytes(2, 4096) {
+	if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil || r.UnitsChanged != 2 || r.ChunksChanged != 2 || r.PredictedCOWBytes != generator.DefaultGeometry.Model(0).COWBytes(2) {
 		t.Fatalf("exit %d\n%s", code, stdout)
 	}
 	if err := os.WriteFile(newImg, data[:imageSize-4096], 0o644); err != nil {

@@ -6,47 +6,20 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 )
 
-// FileChange describes a regular file that stays in the image but whose
-// content changes, as the sync sees it before writing anything.
-type FileChange struct {
-	Ino uint32
-	// Differs lists the physical blocks of the current content whose new
-	// bytes differ (what an in-place overwrite would write).
-	Differs []uint64
-	// Grow is the number of blocks the new content needs beyond those it
-	// can overwrite in place (0 when it shrinks or keeps its size).
-	Grow uint64
-	// Blocks is the number of blocks the whole new content needs when
-	// written afresh.
-	Blocks uint64
-}
-
-// Rewrite says how to write a FileChange.
-type Rewrite int
-
-const (
-	// InPlace overwrites the differing blocks where they lie.
-	InPlace Rewrite = iota
-	// Relocate writes the whole content afresh where the policy puts it
-	// and frees the old blocks (which costs only bitmap writes).
-	Relocate
+// FileChange and Rewrite are the engine's: the sync describes a changed
+// file and the policy answers.
+type (
+	FileChange = fs.FileChange
+	Rewrite    = fs.Rewrite
 )
 
-func (r Rewrite) String() string {
-	if r == Relocate {
-		return "relocate"
-	}
-	return "in place"
-}
+// The two answers.
+const (
+	InPlace  = fs.InPlace
+	Relocate = fs.Relocate
+)
 
-// Rewriter is the hook the sync can ask before writing a changed file:
-// *Policy implements it. It changes nothing; the writes that follow go
-// through the FS and its Placement as usual.
-type Rewriter interface {
-	Rewrite(v fs.SpaceView, c FileChange) (Rewrite, error)
-}
-
-var _ Rewriter = (*Policy)(nil)
+var _ fs.Rewriter = (*Policy)(nil)
 
 // Rewrite implements Rewriter by comparing predicted costs in units: in
 // place, the clean units holding differing blocks plus the units new tail

@@ -1,0 +1,43 @@
+package file
+
+import (
+	"fmt"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
+)
+
+// Change describes, for a Placement's Rewriter, what writing new content
+// with block digests blocks into this file in place would do: the mapped
+// blocks whose bytes would differ (uninitialized ones always do), the
+// blocks it would have to allocate, and the blocks the content needs in
+// all. It reads the mapped blocks and changes nothing.
+func (i *Inode) Change(blocks []uint64) (fs.FileChange, error) {
+	c := fs.FileChange{Ino: i.ino}
+	if i.kind != tree.Regular {
+		return c, kindf(i.ino, "describe a content change", i.kind)
+	}
+	for lb, d := range blocks {
+		if d == 0 {
+			continue
+		}
+		c.Blocks++
+		phys, uninit, ok := i.lookup(uint32(lb))
+		switch {
+		case !ok:
+			c.Grow++
+			continue
+		case uninit:
+			c.Differs = append(c.Differs, phys)
+			continue
+		}
+		old, err := i.fs.ReadBlock(phys)
+		if err != nil {
+			return c, wrapf(i.ino, fmt.Sprintf("read data block %d", phys), err)
+		}
+		if tree.BlockDigest(old) != d {
+			c.Differs = append(c.Differs, phys)
+		}
+	}
+	return c, nil
+}

@@ -5,94 +5,222 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/file"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
-// contents writes every regular file's data in the source's own order (a
-// streaming source cannot change it). A kept file is compared block by
-// block and only differing blocks are written; a new one is written whole.
-// Files the source gives no content for must be empty: kept ones are
-// truncated when they are not.
+// Regular files' content is applied in three passes, so that where every
+// block goes depends on the tree and the image only, never on the order
+// in which the source delivers content (a tar archive's order is its
+// own):
+//
+//  1. digest: every file's block digests, from the source if it knows
+//     them (tree.Digester), else by reading the content once;
+//  2. layout: in a fixed order, each file's blocks are placed (holes,
+//     blocks kept in place, blocks relocated or allocated) and the old
+//     ones freed, with no data written (see layout.go);
+//  3. fill: the content is read in the source's own order and each block
+//     is written where the layout put it, if its bytes differ.
+
+// contentFile is one regular file whose content the sync writes.
+type contentFile struct {
+	in      *plan.Inode
+	ino     uint32
+	blocks  []uint64 // block digests at the filesystem's block size
+	wasHeld bool     // the inode was held (edited) before its layout
+	st      file.ContentStats
+	filled  bool
+}
+
+// contents writes every regular file's data; files the source gives no
+// content for must be empty (kept ones are truncated when they are not).
 func (a *applier) contents() error {
-	var total, done int64
+	files := make(map[plan.Ref]*contentFile)
+	var order []*contentFile
 	for i := range a.p.Inodes {
 		if in := &a.p.Inodes[i]; in.Kind == tree.Regular && in.Node.Size > 0 && !a.skipContent[in.Node.Path] {
-			total++
+			cf := &contentFile{in: in}
+			files[in.Ref] = cf
+			order = append(order, cf)
 		}
 	}
-	progress(a.o, PhaseContent, 0, total)
-	if a.want.Contents != nil && total > 0 {
-		var own error // ours, already in context; the source's get wrapped
-		err := a.want.Contents.Each(func(n *tree.Node, r io.Reader) error {
-			if own = a.step(PhaseContent, done, total); own != nil {
-				return own
-			}
-			if own = a.content(n, r); own != nil {
-				return own
-			}
-			done++
-			progress(a.o, PhaseContent, done, total)
-			return nil
-		})
-		switch {
-		case own != nil:
-			return own
-		case err != nil:
-			return fmt.Errorf("ext4sync: read source contents: %w", err)
+	if len(order) > 0 && a.want.Contents == nil {
+		return fmt.Errorf("ext4sync: source gave no content for %s (%d bytes)", displayPath(order[0].in.Node.Path), order[0].in.Node.Size)
+	}
+	if len(order) > 0 {
+		if err := a.digest(files); err != nil {
+			return err
+		}
+		if err := a.layout(order); err != nil {
+			return err
+		}
+		if err := a.fill(files); err != nil {
+			return err
 		}
 	}
 	a.rec.idle()
 	return a.unvisited()
 }
 
-// content writes one file's data from r.
-func (a *applier) content(n *tree.Node, r io.Reader) error {
+// sourceFile resolves a node the source gave content for to its file.
+func (a *applier) sourceFile(files map[plan.Ref]*contentFile, n *tree.Node) (*contentFile, plan.Ref, error) {
 	ref, ok := a.p.Ref(n.Path)
 	in := a.p.Inode(ref)
 	if !ok || in == nil || in.Kind != tree.Regular {
-		return fmt.Errorf("ext4sync: source gave content for %s, which is not a regular file of the tree", displayPath(n.Path))
+		return nil, ref, fmt.Errorf("ext4sync: source gave content for %s, which is not a regular file of the tree", displayPath(n.Path))
 	}
-	if a.visited[ref] {
-		return fmt.Errorf("ext4sync: source gave content for %s (inode %v) twice", displayPath(n.Path), ref)
+	if n.Size != in.Node.Size {
+		return nil, ref, fmt.Errorf("ext4sync: source gave %d bytes of content for %s, whose size is %d", n.Size, displayPath(n.Path), in.Node.Size)
 	}
-	a.visited[ref] = true
-	if a.skipContent[in.Node.Path] {
-		return nil
-	}
-	return a.write(in, r, n.Size)
+	return files[ref], ref, nil
 }
 
-// write makes the inode of in hold the size bytes of r.
-func (a *applier) write(in *plan.Inode, r io.Reader, size int64) error {
-	ino, err := a.ino(in.Ref)
+// digest takes every file's block digests.
+func (a *applier) digest(files map[plan.Ref]*contentFile) error {
+	bs := int(a.f.BlockSize())
+	if dg, ok := a.want.Contents.(tree.Digester); ok {
+		for _, cf := range files {
+			d, err := dg.Digests(cf.in.Node)
+			if err != nil {
+				return fmt.Errorf("ext4sync: read source contents: %s: %w", displayPath(cf.in.Node.Path), err)
+			}
+			if err := a.setDigests(cf, d, bs); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	total, done := int64(len(files)), int64(0)
+	progress(a.o, PhaseDigest, 0, total)
+	seen := make(map[plan.Ref]bool)
+	var own error // ours, already in context; the source's get wrapped
+	err := a.want.Contents.Each(func(n *tree.Node, r io.Reader) error {
+		if own = a.step(PhaseDigest, done, total); own != nil {
+			return own
+		}
+		var cf *contentFile
+		var ref plan.Ref
+		if cf, ref, own = a.sourceFile(files, n); own != nil {
+			return own
+		}
+		if seen[ref] {
+			own = fmt.Errorf("ext4sync: source gave content for %s (inode %v) twice", displayPath(n.Path), ref)
+			return own
+		}
+		seen[ref] = true
+		if cf == nil {
+			return nil // kept from the image: skipContent
+		}
+		d, err := tree.DigestReader(r, n.Size)
+		if err != nil {
+			return fmt.Errorf("%s: %w", displayPath(n.Path), err)
+		}
+		if own = a.setDigests(cf, d, bs); own != nil {
+			return own
+		}
+		done++
+		progress(a.o, PhaseDigest, done, total)
+		return nil
+	})
+	switch {
+	case own != nil:
+		return own
+	case err != nil:
+		return fmt.Errorf("ext4sync: read source contents: %w", err)
+	}
+	for _, cf := range files {
+		if cf.blocks == nil {
+			return fmt.Errorf("ext4sync: source gave no content for %s (%d bytes)", displayPath(cf.in.Node.Path), cf.in.Node.Size)
+		}
+	}
+	return nil
+}
+
+// setDigests stores a file's digests at the filesystem's block size.
+func (a *applier) setDigests(cf *contentFile, d tree.Digests, bs int) error {
+	if want := (cf.in.Node.Size + tree.DigestUnit - 1) / tree.DigestUnit; int64(len(d)) != want {
+		return fmt.Errorf("ext4sync: source gave %d content digests for %s (%d bytes)", len(d), displayPath(cf.in.Node.Path), cf.in.Node.Size)
+	}
+	cf.blocks = d.Blocks(bs)
+	return nil
+}
+
+// fill writes the content, in the source's order, where the layout put it.
+func (a *applier) fill(files map[plan.Ref]*contentFile) error {
+	total, done := int64(len(files)), int64(0)
+	progress(a.o, PhaseContent, 0, total)
+	var own error
+	err := a.want.Contents.Each(func(n *tree.Node, r io.Reader) error {
+		if own = a.step(PhaseContent, done, total); own != nil {
+			return own
+		}
+		var cf *contentFile
+		var ref plan.Ref
+		if cf, ref, own = a.sourceFile(files, n); own != nil {
+			return own
+		}
+		if a.visited[ref] {
+			own = fmt.Errorf("ext4sync: source gave content for %s (inode %v) twice", displayPath(n.Path), ref)
+			return own
+		}
+		a.visited[ref] = true
+		if cf == nil {
+			return nil
+		}
+		if own = a.fillOne(cf, r); own != nil {
+			return own
+		}
+		done++
+		progress(a.o, PhaseContent, done, total)
+		return nil
+	})
+	switch {
+	case own != nil:
+		return own
+	case err != nil:
+		return fmt.Errorf("ext4sync: read source contents: %w", err)
+	}
+	return nil
+}
+
+// fillOne writes one laid-out file's bytes from r.
+func (a *applier) fillOne(cf *contentFile, r io.Reader) error {
+	path := cf.in.Node.Path
+	a.rec.charge(path, cf.ino)
+	h, err := a.get(cf.ino, path)
 	if err != nil {
 		return err
 	}
-	path := in.Node.Path
-	a.rec.charge(path, ino)
-	_, wasHeld := a.held[ino]
-	h, err := a.get(ino, path)
+	st, err := h.in.Fill(r, cf.blocks, cf.in.Node.Size)
 	if err != nil {
-		return err
+		return fmt.Errorf("ext4sync: write content of inode %d (%s): %w", cf.ino, displayPath(path), err)
 	}
-	st, err := h.in.WriteContent(r, size)
-	if err != nil {
-		return fmt.Errorf("ext4sync: write content of inode %d (%s): %w", ino, displayPath(path), err)
+	cf.filled = true
+	a.finish(cf.in, h, cf.wasHeld, cf.st, st)
+	return nil
+}
+
+// finish records what writing a file's content did: a changed inode gets
+// the new metadata when saved; an unchanged one not otherwise edited is
+// let go.
+func (a *applier) finish(in *plan.Inode, h *open, wasHeld bool, sts ...file.ContentStats) {
+	var st file.ContentStats
+	for _, s := range sts {
+		st.Changed = st.Changed || s.Changed
+		st.BlocksWritten += s.BlocksWritten
 	}
 	a.stats[in.Ref] += st.BlocksWritten
 	switch {
 	case st.Changed:
 		h.dirty = true
-		h.path = path
+		h.path = in.Node.Path
 		if !in.Ref.IsNew() {
 			a.changed[in.Ref] = true
 		}
-	case !wasHeld:
-		// Unchanged and not otherwise edited: nothing to save.
-		delete(a.held, ino)
+	case !wasHeld && !h.dirty:
+		delete(a.held, h.in.Ino())
 	}
-	return nil
 }
 
 // unvisited handles the regular files the source gave no content for:
@@ -116,21 +244,32 @@ func (a *applier) unvisited() error {
 		if in.Ref.IsNew() {
 			continue // created empty
 		}
-		ino, _ := in.Ref.Ino()
-		h, err := a.get(ino, in.Node.Path)
-		if err != nil {
-			return err
-		}
-		if h.in.Size() == 0 {
-			if !h.dirty {
-				delete(a.held, ino)
-			}
-			continue
-		}
-		if err := a.write(in, bytes.NewReader(nil), 0); err != nil {
+		if err := a.truncate(in); err != nil {
 			return err
 		}
 	}
 	a.rec.idle()
+	return nil
+}
+
+// truncate empties a kept regular file that the new tree has empty.
+func (a *applier) truncate(in *plan.Inode) error {
+	ino, _ := in.Ref.Ino()
+	path := in.Node.Path
+	_, wasHeld := a.held[ino]
+	h, err := a.get(ino, path)
+	if err != nil {
+		return err
+	}
+	if h.in.Size() == 0 {
+		a.finish(in, h, wasHeld)
+		return nil
+	}
+	a.rec.charge(path, ino)
+	st, err := h.in.WriteContent(bytes.NewReader(nil), 0)
+	if err != nil {
+		return fmt.Errorf("ext4sync: write content of inode %d (%s): %w", ino, displayPath(path), err)
+	}
+	a.finish(in, h, wasHeld, st)
 	return nil
 }

@@ -7,8 +7,9 @@
 //
 // The apply order is the plan's: removals (which free inodes and blocks for
 // reuse), then every inode of the new tree (created or edited), then the
-// regular files' content in the source's own order, then directory entries,
-// then the inodes are saved and the filesystem flushed.
+// regular files' content (digested, laid out in an order of the sync's own,
+// then written in the source's order; see content.go), then directory
+// entries, then the inodes are saved and the filesystem flushed.
 //
 // Two things go beyond the plan. A source without /lost+found keeps the
 // image's, as mkfs -d does. And a file the plan frees at one path and
@@ -23,6 +24,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/file"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
@@ -35,6 +37,8 @@ const (
 	PhaseRead    = "read"    // the image's current tree
 	PhaseRemove  = "remove"  // unlinking and freeing
 	PhaseInodes  = "inodes"  // creating and editing inodes
+	PhaseDigest  = "digest"  // reading content to digest it (sources that cannot say)
+	PhaseLayout  = "layout"  // placing every file's blocks
 	PhaseContent = "content" // regular files' data
 	PhaseDirs    = "dirs"    // directory entries
 	PhaseSave    = "save"    // inodes and filesystem metadata
@@ -99,6 +103,11 @@ func SyncImage(basePath string, src *tree.Tree, outPath string, o Options) (*Res
 		return nil, fmt.Errorf("ext4sync: open base %s: %w", basePath, err)
 	}
 	defer dev.Close()
+	if at, ok := o.Placement.(DeviceAttacher); ok {
+		if err := at.Attach(dev); err != nil {
+			return nil, fmt.Errorf("ext4sync: placement: %w", err)
+		}
+	}
 	rec := newRecorder(dev)
 	f, err := fs.Open(rec, fs.Options{Placement: o.Placement})
 	if err != nil {
@@ -113,6 +122,16 @@ func SyncImage(basePath string, src *tree.Tree, outPath string, o Options) (*Res
 		return nil, fmt.Errorf("ext4sync: write %s: %w", outPath, err)
 	}
 	return res, nil
+}
+
+// DeviceAttacher is a Placement that watches the device the sync writes
+// (blockmap/placement's cost-aware policy does: a unit already changed is
+// free to write into). SyncImage opens that device itself, an overlay of
+// the base, and hands it to Attach before opening the filesystem. The
+// overlay also reads as the image (io.ReaderAt) and counts its changes
+// (ChangedCount() int).
+type DeviceAttacher interface {
+	Attach(dev blockmap.Changes) error
 }
 
 // sameFile reports whether out names the existing file base.

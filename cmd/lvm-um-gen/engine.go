@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/placement"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
@@ -24,9 +25,11 @@ func newEngineBuilder() generator.Builder { return engineBuilder{} }
 // contributors.
 //
 // The engine gets the command's context, so Ctrl-C stops the sync between
-// paths. TODO(issue 4): pass blockmap/placement's cost-aware policy; it
-// needs SyncImage to Attach it to the overlay it opens, so the CLI still
-// uses the engine's default placement.
+// paths, and blockmap/placement's cost-aware policy for the request's
+// geometry: new blocks and inodes go where they add the least predicted
+// COW, and each changed file is overwritten in place or relocated,
+// whichever costs fewer units (SyncImage attaches the policy to the
+// overlay it opens, so it sees every unit already changed).
 type engineBuilder struct{}
 
 // Contributor kinds from the engine.
@@ -49,7 +52,7 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 	}
 	defer rootfs.Close()
 	src := rootfs.Tree
-	opts := ext4sync.Options{SourceDateEpoch: req.SourceDateEpoch, Context: ctx}
+	opts := ext4sync.Options{SourceDateEpoch: req.SourceDateEpoch, Context: ctx, Placement: policyFor(req)}
 	if req.Progress != nil {
 		opts.Progress = phaseProgress(req.Progress)
 	}
@@ -173,4 +176,14 @@ func baseBlockSize(path string) (int64, error) {
 		return 0, fmt.Errorf("ext4: superblock at byte %d: bad magic %#x, not an ext4 image", disk.SuperblockOffset, sb.Magic)
 	}
 	return int64(sb.BlockSize()), nil
+}
+
+// policyFor is the cost-aware placement for the request's geometry over
+// the base image (the output has the base's size).
+func policyFor(req generator.BuildRequest) *placement.Policy {
+	var size int64
+	if fi, err := os.Stat(req.BasePath); err == nil {
+		size = fi.Size()
+	}
+	return placement.New(req.Geometry.Model(size), nil, placement.Options{})
 }

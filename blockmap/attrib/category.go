@@ -46,21 +46,22 @@ func (c Category) Metadata() bool {
 	return false
 }
 
-// metaSpan is a run of metadata blocks [start, end) of one category.
-type metaSpan struct {
-	start, end uint64
-	cat        Category
+// Span is a run of metadata blocks [Start, End) of one category.
+type Span struct {
+	Start, End uint64
+	Category   Category
 }
 
-// spans lists the filesystem's metadata, sorted: superblocks (primary and
-// backups), descriptor tables with their reserved blocks, bitmaps and
-// inode tables.
-func (l *Layout) spans() []metaSpan {
-	var s []metaSpan
+// MetadataSpans lists where the filesystem keeps its metadata, sorted by
+// start: superblocks (primary and backups), descriptor tables with their
+// reserved blocks, bitmaps and inode tables. Spans of a damaged layout may
+// overlap.
+func (l *Layout) MetadataSpans() []Span {
+	var s []Span
 	bs := uint64(l.BlockSize)
 	add := func(start, n uint64, c Category) {
 		if start < l.BlocksCount && n > 0 {
-			s = append(s, metaSpan{start, min(start+n, l.BlocksCount), c})
+			s = append(s, Span{start, min(start+n, l.BlocksCount), c})
 		}
 	}
 	for g := range l.Groups {
@@ -77,7 +78,7 @@ func (l *Layout) spans() []metaSpan {
 		add(gr.InodeBitmap, 1, InodeBitmap)
 		add(gr.InodeTable, l.ItableBlocks, InodeTable)
 	}
-	sort.Slice(s, func(i, j int) bool { return s[i].start < s[j].start })
+	sort.Slice(s, func(i, j int) bool { return s[i].Start < s[j].Start })
 	return s
 }
 
@@ -88,14 +89,14 @@ const superblockOffset = 1024
 // start, and the largest end of each prefix (spans of a damaged layout may
 // overlap).
 type metaIndex struct {
-	spans  []metaSpan
+	spans  []Span
 	maxEnd []uint64
 }
 
-func newMetaIndex(s []metaSpan) metaIndex {
+func newMetaIndex(s []Span) metaIndex {
 	m := metaIndex{spans: s, maxEnd: make([]uint64, len(s))}
 	for i, sp := range s {
-		m.maxEnd[i] = sp.end
+		m.maxEnd[i] = sp.End
 		if i > 0 {
 			m.maxEnd[i] = max(m.maxEnd[i], m.maxEnd[i-1])
 		}
@@ -106,10 +107,10 @@ func newMetaIndex(s []metaSpan) metaIndex {
 // of returns blk's metadata category, if it is metadata; where spans
 // overlap, the one starting last wins.
 func (m metaIndex) of(blk uint64) (Category, bool) {
-	i := sort.Search(len(m.spans), func(i int) bool { return m.spans[i].start > blk }) - 1
+	i := sort.Search(len(m.spans), func(i int) bool { return m.spans[i].Start > blk }) - 1
 	for ; i >= 0 && m.maxEnd[i] > blk; i-- {
-		if blk < m.spans[i].end {
-			return m.spans[i].cat, true
+		if blk < m.spans[i].End {
+			return m.spans[i].Category, true
 		}
 	}
 	return "", false

@@ -28,6 +28,10 @@ type Options struct {
 	Kinds KindOf
 	// MaxOwners bounds the owners each UnitInfo lists (0: 3).
 	MaxOwners int
+	// Observe, if set, is called with every changed block and its
+	// category, in ascending block order (blockmap/bound takes the file
+	// data blocks from it).
+	Observe func(blk uint64, c Category)
 }
 
 const defaultMaxOwners = 3

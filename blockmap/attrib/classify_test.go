@@ -71,6 +71,20 @@ func TestClassifyHandMade(t *testing.T) {
 	if a.Blocks != 3 || a.Units != 2 || a.SoleUnits != 0 || math.Abs(a.Share-0.75) > 1e-9 || a.Kind != KindPath || a.Ino != 12 {
 		t.Errorf("/a: %+v", a)
 	}
+	// Observe sees every changed block with its category, in order.
+	type seen struct {
+		blk uint64
+		cat Category
+	}
+	var got []seen
+	if _, err := Classify(l, m, changed, touched, Options{Observe: func(b uint64, c Category) { got = append(got, seen{b, c}) }}); err != nil {
+		t.Fatal(err)
+	}
+	wantSeen := []seen{{1, Superblock}, {2, GroupDescriptors}, {10, BlockBitmap}, {12, InodeTable},
+		{2000, FileData}, {2001, FileData}, {2002, FileData}, {5000, Other}}
+	if !reflect.DeepEqual(got, wantSeen) {
+		t.Errorf("observed %v, want %v", got, wantSeen)
+	}
 	// Deterministic JSON with the documented names.
 	j1, _ := json.Marshal(r)
 	r2, _ := Classify(l, m, changed, touched, Options{})

@@ -138,7 +138,7 @@ func TestReadLayoutMatchesDumpe2fs(t *testing.T) {
 			}
 			// Every metadata block classifies as such; the first free
 			// block after the tables does not.
-			idx := newMetaIndex(l.spans())
+			idx := newMetaIndex(l.MetadataSpans())
 			for g, gr := range l.Groups {
 				for blk, cat := range map[uint64]Category{gr.BlockBitmap: BlockBitmap, gr.InodeBitmap: InodeBitmap,
 					gr.InodeTable: InodeTable, gr.InodeTable + l.ItableBlocks - 1: InodeTable} {

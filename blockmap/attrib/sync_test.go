@@ -12,7 +12,6 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/releasegen"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
 )
@@ -82,14 +81,17 @@ func TestClassifyRealSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := fs.Open(dev, fs.Options{})
+	kinds, err := attrib.ImageKinds(dev)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := attrib.ImageKinds(bytes.NewReader(make([]byte, 8192))); err == nil {
+		t.Error("ImageKinds accepted zeros")
 	}
 	changed := changedBlocks(t, img, out, int64(l.BlockSize))
 	for _, w := range []int64{1 << 20, 4 << 10} {
 		m := blockmap.Model{WriteUnit: w, Chunk: 4 << 10, ImageSize: dev.Size()}
-		r, err := attrib.Classify(l, m, changed, touched, attrib.Options{Kinds: attrib.InodeKinds(f)})
+		r, err := attrib.Classify(l, m, changed, touched, attrib.Options{Kinds: kinds})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ type classifier struct {
 	meta      metaIndex
 	kinds     KindOf
 	maxOwners int
+	observe   func(uint64, Category)
 	touched   []Touch
 	owners    map[uint64][]int // block -> indexes into touched, ascending
 
@@ -32,7 +33,7 @@ type unitTally struct {
 }
 
 func newClassifier(l *Layout, m blockmap.Model, touched []Touch, o Options) *classifier {
-	c := &classifier{l: l, m: m, meta: newMetaIndex(l.spans()), kinds: o.Kinds, maxOwners: o.MaxOwners,
+	c := &classifier{l: l, m: m, meta: newMetaIndex(l.MetadataSpans()), kinds: o.Kinds, maxOwners: o.MaxOwners, observe: o.Observe,
 		touched: touched, owners: make(map[uint64][]int), units: make(map[int64]*unitTally),
 		contrib: make(map[string]*Contributor)}
 	if c.maxOwners <= 0 {
@@ -81,6 +82,9 @@ func (c *classifier) block(blk uint64) {
 		cat, ci = Other, rank(Other)
 	}
 	c.catBlocks[ci]++
+	if c.observe != nil {
+		c.observe(blk, cat)
+	}
 	names := make([]string, 0, max(len(own), 1))
 	if len(own) == 0 {
 		names = append(names, c.contributor(string(cat), KindMetadata, 0))

@@ -21,10 +21,16 @@ const (
 
 var _ fs.Rewriter = (*Policy)(nil)
 
-// Rewrite implements Rewriter by comparing predicted costs in units: in
-// place, the clean units holding differing blocks plus the units new tail
-// blocks would open; afresh, the units the whole content would open once
-// the free room of dirty units is used. Ties stay in place (no extent or
+// Rewrite implements Rewriter by comparing predicted costs, in blocks'
+// worth of units: in place, every clean unit holding a differing block
+// costs a whole unit, and blocks it must add cost what new blocks cost;
+// afresh, the whole content is new blocks. New blocks are free up to the
+// room left in dirty units, and beyond it cost their share of the units
+// they fill (1/G of a unit each, G blocks a unit): relocated files are
+// packed densely after one another, so a unit they open is paid for once
+// and shared, not once per file. So a small file whose one changed block
+// would dirty a unit of its own moves next to the other new data, and a
+// large file with a few changes stays. Ties stay in place (no extent or
 // fragmentation churn).
 func (p *Policy) Rewrite(v fs.SpaceView, c FileChange) (Rewrite, error) {
 	if err := p.setup(v.Geometry()); err != nil {
@@ -43,8 +49,8 @@ func (p *Policy) Rewrite(v fs.SpaceView, c FileChange) (Rewrite, error) {
 		}
 	}
 	room := p.dirtyRoom()
-	inPlace := uint64(len(clean)) + p.unitsFor(c.Grow, room)
-	afresh := p.unitsFor(c.Blocks, room)
+	inPlace := uint64(len(clean))*p.span + beyond(c.Grow, room)
+	afresh := beyond(c.Blocks, room)
 	if afresh < inPlace {
 		return Relocate, nil
 	}
@@ -61,11 +67,11 @@ func (p *Policy) dirtyRoom() uint64 {
 	return n
 }
 
-// unitsFor estimates the clean units n new blocks open after room free
-// blocks of dirty units are used: whole free units, densely.
-func (p *Policy) unitsFor(n, room uint64) uint64 {
+// beyond is how many of n new blocks do not fit in room free blocks of
+// dirty units.
+func beyond(n, room uint64) uint64 {
 	if n <= room {
 		return 0
 	}
-	return (n - room + p.span - 1) / p.span
+	return n - room
 }

@@ -1,0 +1,97 @@
+package ext4sync
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
+)
+
+// A file of a renamed directory that also changed (a kernel-modules
+// directory renamed on a version bump), and a library renamed with its
+// version and changed, reuse the old files' inodes and blocks: only the
+// differing block of each is written, not the whole files.
+func TestSimilarFilesDeltaInPlace(t *testing.T) {
+	src := genSource(t, 51, smallTree(4096))
+	rng := rand.New(rand.NewPCG(51, 52))
+	put := func(rel string, b []byte) {
+		p := filepath.Join(src, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.IntN(255) + 1)
+		}
+		return b
+	}
+	const blocks = 64
+	mod, lib := random(blocks*4096), random(blocks*4096+100)
+	put("lib/modules/6.1.0-21/kernel/fs/ext4.ko", mod)
+	put("usr/lib/libfoo.so.1.2.3", lib)
+	base := ext4test.BuildImage(t, src, configs[0].img)
+	oldMod := blocksOf(t, base, "lib/modules/6.1.0-21/kernel/fs/ext4.ko")
+	oldLib := blocksOf(t, base, "usr/lib/libfoo.so.1.2.3")
+
+	if err := os.RemoveAll(filepath.Join(src, "lib/modules/6.1.0-21")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(src, "usr/lib/libfoo.so.1.2.3")); err != nil {
+		t.Fatal(err)
+	}
+	mod[10*4096+5] ^= 0xff
+	lib[20*4096+9] ^= 0xff
+	lib = append(lib, 'x') // and a different size
+	put("lib/modules/6.1.0-22/kernel/fs/ext4.ko", mod)
+	put("usr/lib/libfoo.so.1.2.4", lib)
+
+	dev, _ := syncOverlay(t, base, src)
+	old := make(map[int64]bool)
+	for _, b := range append(oldMod, oldLib...) {
+		old[b] = true
+	}
+	rewritten := 0
+	for _, b := range dev.ChangedBlocks() {
+		if old[b] {
+			rewritten++
+		}
+	}
+	// One block of each, and the library's last block, which grew.
+	if rewritten != 3 {
+		t.Errorf("%d of the old files' data blocks rewritten, want the 3 that differ", rewritten)
+	}
+	out := filepath.Join(t.TempDir(), "out.ext4")
+	if err := dev.WriteFile(out); err != nil {
+		t.Fatal(err)
+	}
+	ext4test.CheckImage(t, out, src)
+	if got := blocksOf(t, out, "lib/modules/6.1.0-22/kernel/fs/ext4.ko"); !equalBlocks(got, oldMod) {
+		t.Errorf("module moved: %v -> %v", oldMod, got)
+	}
+	if got := blocksOf(t, out, "usr/lib/libfoo.so.1.2.4"); !equalBlocks(got, oldLib) {
+		t.Errorf("library moved: %v -> %v", oldLib, got)
+	}
+}
+
+func TestPathSkeleton(t *testing.T) {
+	for in, want := range map[string]string{
+		"usr/lib/libfoo.so.1.2.3":          "usr/lib/libfoo.so.#.#.#",
+		"lib/modules/6.1.0-22/kernel/a.ko": "lib/modules/#.#.#-#/kernel/a.ko",
+		"etc/x":                            "etc/x",
+		"usr/lib/python3.11/site/m592.py":  "usr/lib/python#.#/site/m#.py",
+	} {
+		if got := skeleton(in); got != want {
+			t.Errorf("skeleton(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if n := sharedTail("a/b/c/d", "x/b/c/d"); n != 3 {
+		t.Errorf("sharedTail = %d, want 3", n)
+	}
+}

@@ -43,6 +43,9 @@ type applier struct {
 	changed map[plan.Ref]bool   // kept inodes whose metadata or content changed
 	visited map[plan.Ref]bool   // regular files whose content the source gave
 	stats   map[plan.Ref]uint64 // blocks written per inode (content)
+
+	freedData []fs.Extent // data blocks of the regular files removals freed
+	byDigest  *freedIndex // freedData by content, built when first needed
 }
 
 func newApplier(f *fs.FS, p *plan.Plan, old plan.Old, want *tree.Tree, o Options, rec *recorder) *applier {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/file"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 )
 
@@ -128,7 +129,7 @@ func (a *applier) layOut(cf *contentFile, how fs.Rewrite) error {
 	if err != nil {
 		return err
 	}
-	cf.st, err = h.in.Layout(cf.blocks, cf.in.Node.Size, how)
+	cf.st, err = h.in.Layout(cf.blocks, cf.in.Node.Size, file.LayoutOptions{How: how, Reuse: a.reuseBlock})
 	if err != nil {
 		return fmt.Errorf("ext4sync: place content of inode %d (%s): %w", cf.ino, displayPath(path), err)
 	}

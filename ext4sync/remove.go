@@ -1,6 +1,10 @@
 package ext4sync
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
+)
 
 // removals unlinks every path the plan removes, deepest first, and frees
 // the inodes that lose their last path, so later allocations can reuse
@@ -36,6 +40,9 @@ func (a *applier) removals() error {
 		h, err := a.get(rm.Inode, rm.Path)
 		if err != nil {
 			return err
+		}
+		if h.in.Kind() == tree.Regular {
+			a.freedData = append(a.freedData, h.in.DataExtents()...)
 		}
 		if err := h.in.Free(); err != nil {
 			return fmt.Errorf("ext4sync: free inode %d (%s): %w", rm.Inode, displayPath(rm.Path), err)

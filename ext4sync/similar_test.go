@@ -95,3 +95,59 @@ func TestPathSkeleton(t *testing.T) {
 		t.Errorf("sharedTail = %d, want 3", n)
 	}
 }
+
+// A new file holding content a removed file held (moved under an
+// unrelated name, with a new mtime, so nothing pairs the two) takes the
+// removed file's freed blocks: no data block is written.
+func TestSameContentTakesFreedBlocks(t *testing.T) {
+	src := genSource(t, 61, smallTree(4096))
+	rng := rand.New(rand.NewPCG(61, 62))
+	data := make([]byte, 20*4096)
+	for i := range data {
+		data[i] = byte(rng.IntN(255) + 1)
+	}
+	oldPath := filepath.Join(src, "opt/pkg-a/payload.bin")
+	if err := os.MkdirAll(filepath.Dir(oldPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(oldPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := ext4test.BuildImage(t, src, configs[0].img)
+	oldBlocks := blocksOf(t, base, "opt/pkg-a/payload.bin")
+
+	if err := os.RemoveAll(filepath.Join(src, "opt/pkg-a")); err != nil {
+		t.Fatal(err)
+	}
+	// Half of it, then other bytes: only the first half is in the base.
+	moved := append(append([]byte(nil), data[:10*4096]...), make([]byte, 10*4096)...)
+	for i := 10 * 4096; i < len(moved); i++ {
+		moved[i] = byte(rng.IntN(255) + 1)
+	}
+	newPath := filepath.Join(src, "srv/blob")
+	if err := os.MkdirAll(filepath.Dir(newPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(newPath, moved, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dev, _ := syncOverlay(t, base, src)
+	out := filepath.Join(t.TempDir(), "out.ext4")
+	if err := dev.WriteFile(out); err != nil {
+		t.Fatal(err)
+	}
+	ext4test.CheckImage(t, out, src)
+	got := blocksOf(t, out, "srv/blob")
+	if !equalBlocks(got[:10], oldBlocks[:10]) {
+		t.Errorf("moved content not reused: new blocks %v, old %v", got[:10], oldBlocks[:10])
+	}
+	changed := make(map[int64]bool)
+	for _, b := range dev.ChangedBlocks() {
+		changed[b] = true
+	}
+	for _, b := range got[:10] {
+		if changed[b] {
+			t.Errorf("reused block %d was written", b)
+		}
+	}
+}

@@ -41,10 +41,24 @@ func (s ContentStats) add(o ContentStats) ContentStats {
 // extent's worth.
 const allocMax = extent.MaxInitLen
 
+// LayoutOptions say how Layout places a file's content.
+type LayoutOptions struct {
+	// How: InPlace keeps every mapped block under a non-zero block where
+	// it lies (Fill overwrites it if its bytes differ); Relocate gives
+	// every non-zero block a new one and frees all the old.
+	How fs.Rewrite
+	// Reuse, when set, is asked for every block that needs a new one,
+	// with its digest: it may return a free block that already holds
+	// exactly those bytes, which it has claimed (fs.ClaimBlocks) for the
+	// file, so Fill finds them there and writes nothing.
+	Reuse func(digest uint64) (blk uint64, ok bool, err error)
+}
+
 // layout is the state of one Layout call.
 type layout struct {
 	i        *Inode
 	how      fs.Rewrite
+	reuse    func(uint64) (uint64, bool, error)
 	maps     []extent.Mapping
 	free     []fs.Extent
 	pending  uint64 // blocks waiting for one allocation, from pendLblk on
@@ -55,14 +69,12 @@ type layout struct {
 
 // Layout places a regular file's new content of size bytes whose block
 // digests (tree.Digests.Blocks at the filesystem's block size; 0 for an
-// all-zero block) are blocks. InPlace keeps every mapped block under a
-// non-zero block where it lies (Fill overwrites it if its bytes differ);
-// Relocate gives every non-zero block a new one and frees all the old.
-// New blocks come from fs.AllocBlocks, each run's goal right after the
+// all-zero block) are blocks, as o says. New blocks are o.Reuse's
+// answer, else come from fs.AllocBlocks, each run's goal right after the
 // previous mapped block (else the Placement's choice); blocks past the new
 // size, and blocks under holes, are freed once the new extent tree is
 // stored. i_size and i_blocks are updated; no data is written.
-func (i *Inode) Layout(blocks []uint64, size int64, how fs.Rewrite) (ContentStats, error) {
+func (i *Inode) Layout(blocks []uint64, size int64, o LayoutOptions) (ContentStats, error) {
 	if i.kind != tree.Regular {
 		return ContentStats{}, kindf(i.ino, "write content", i.kind)
 	}
@@ -77,7 +89,7 @@ func (i *Inode) Layout(blocks []uint64, size int64, how fs.Rewrite) (ContentStat
 	if i.ext == nil {
 		i.setEmptyExtents()
 	}
-	l := &layout{i: i, how: how}
+	l := &layout{i: i, how: o.How, reuse: o.Reuse}
 	for lb, d := range blocks {
 		if err := l.block(uint32(lb), d); err != nil {
 			return l.st, err
@@ -86,7 +98,7 @@ func (i *Inode) Layout(blocks []uint64, size int64, how fs.Rewrite) (ContentStat
 	if err := l.flush(); err != nil {
 		return l.st, err
 	}
-	if how == fs.Relocate {
+	if o.How == fs.Relocate {
 		l.freeTail(0)
 	} else {
 		l.freeTail(uint32(nblocks))
@@ -126,6 +138,20 @@ func (l *layout) block(lb uint32, d uint64) error {
 		}
 		return l.flush()
 	case !ok:
+		if l.reuse != nil {
+			blk, found, err := l.reuse(d)
+			if err != nil {
+				return wrapf(l.i.ino, "reuse a block", err)
+			}
+			if found {
+				if err := l.flush(); err != nil {
+					return err
+				}
+				l.st.BlocksAllocated++
+				l.addMap(lb, blk, 1)
+				return nil
+			}
+		}
 		if l.pending == 0 {
 			l.pendLblk = lb
 		}

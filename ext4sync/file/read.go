@@ -3,6 +3,7 @@ package file
 import (
 	"io"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
@@ -64,3 +65,18 @@ func (i *Inode) lookup(lblk uint32) (uint64, bool, bool) {
 
 // NewReader reads a regular file's whole content (Size bytes).
 func (i *Inode) NewReader() io.Reader { return io.NewSectionReader(i, 0, i.Size()) }
+
+// DataExtents lists the physical runs holding a regular file's initialized
+// data, in logical order (nil for a file without an extent tree).
+func (i *Inode) DataExtents() []fs.Extent {
+	if i.ext == nil {
+		return nil
+	}
+	var out []fs.Extent
+	for _, m := range i.ext.Mappings {
+		if !m.Uninit {
+			out = append(out, fs.Extent{Start: m.Physical, Len: uint64(m.Len)})
+		}
+	}
+	return out
+}

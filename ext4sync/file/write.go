@@ -28,7 +28,7 @@ func (i *Inode) WriteContent(r io.Reader, size int64) (ContentStats, error) {
 		return ContentStats{}, wrapf(i.ino, "digest new content", err)
 	}
 	blocks := d.Blocks(int(i.fs.BlockSize()))
-	st, err := i.Layout(blocks, size, fs.InPlace)
+	st, err := i.Layout(blocks, size, LayoutOptions{How: fs.InPlace})
 	if err != nil {
 		return st, err
 	}

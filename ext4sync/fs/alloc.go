@@ -211,3 +211,17 @@ func (f *FS) markInode(ino uint32, dir, used bool) error {
 	f.countsChg = true
 	return nil
 }
+
+// ClaimBlocks allocates exactly the n blocks from start, which must be
+// free and not metadata: for a caller that found the bytes it needs
+// already there (a freed block holding the same content). The Placement
+// is not asked; its next answer sees the blocks in use.
+func (f *FS) ClaimBlocks(start, n uint64) error {
+	if n == 0 {
+		return nil
+	}
+	if err := f.checkChosenBlocks([]Extent{{Start: start, Len: n}}, n); err != nil {
+		return err
+	}
+	return f.markBlocks(start, n, true)
+}

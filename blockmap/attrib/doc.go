@@ -9,5 +9,7 @@
 // (Contributor.Units, "how many units would stay clean without you"
 // is at most that) and also split evenly among them (Contributor.Share,
 // which sums to the units changed). Contributors are ranked by Share, then
-// Units, then name, so the ranking adds up to the predicted cost.
+// Units, then Blocks, then name, so the ranking adds up to the predicted
+// cost and, among contributors sharing the same units, the one that wrote
+// more comes first.
 package attrib

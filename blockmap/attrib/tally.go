@@ -186,6 +186,8 @@ func (c *classifier) report() *Report {
 			return a.Share > b.Share
 		case a.Units != b.Units:
 			return a.Units > b.Units
+		case a.Blocks != b.Blocks:
+			return a.Blocks > b.Blocks
 		}
 		return a.Name < b.Name
 	})

@@ -1,6 +1,10 @@
 package generator
 
-import "context"
+import (
+	"context"
+
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
+)
 
 // Builder produces the new image from the base and the new rootfs. It is
 // the ext4sync engine in the product and a fake in tests; the generator
@@ -32,10 +36,12 @@ type BuildRequest struct {
 // so this holds only what the images cannot tell.
 type BuildResult struct {
 	Files FileCounts
-	// Contributors are the paths (or metadata structures) that cost the
-	// most write units, most expensive first. The generator shows the top
-	// of this list when it refuses a release.
-	Contributors []Contributor
+	// Touched charges the blocks the build changed to the paths whose
+	// changes wrote them (the ext4sync adapter passes its sync result's
+	// PathBlocks). The generator ranks them by the write units they
+	// dirtied; blocks no path is charged with are ranked by what they
+	// are (inode table, bitmaps, descriptors, superblock).
+	Touched []attrib.Touch
 }
 
 // FileCounts counts rootfs paths by what happened to them.
@@ -44,18 +50,4 @@ type FileCounts struct {
 	Changed   int64 `json:"changed"`
 	Removed   int64 `json:"removed"`
 	Unchanged int64 `json:"unchanged"`
-}
-
-// Contributor is one cause of changed write units.
-type Contributor struct {
-	// Path is the rootfs path, or for metadata a name in angle brackets
-	// such as "<inode table>" or "<block bitmap>".
-	Path string `json:"path"`
-	// Kind is a short word for what changed, chosen by the builder: the
-	// ext4sync adapter says "written" (a path of the new rootfs whose
-	// changes wrote blocks) or "removed" (a path of the base that is gone).
-	Kind string `json:"kind"`
-	// Units is how many write units it dirtied that nothing else did
-	// before it (the builder decides how to attribute shared units).
-	Units int64 `json:"units"`
 }

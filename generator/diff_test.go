@@ -56,11 +56,11 @@ func TestDiffImages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.UnitsChanged != c.units || d.ChunksChanged != c.chunks {
-				t.Fatalf("units %d chunks %d, want %d %d", d.UnitsChanged, d.ChunksChanged, c.units, c.chunks)
+			if d.UnitsChanged != c.units || d.ChunksWritten != c.chunks {
+				t.Fatalf("units %d chunks %d, want %d %d", d.UnitsChanged, d.ChunksWritten, c.units, c.chunks)
 			}
-			if d.COWBytes != c.g.Model(0).COWBytes(c.chunks) || seen != size || d.ImageBytes != size {
-				t.Fatalf("cow %d progress %d size %d", d.COWBytes, seen, d.ImageBytes)
+			if d.COWBytes != c.g.Model(0).COWBytes(c.chunks) || seen != size || d.ImageSize != size {
+				t.Fatalf("cow %d progress %d size %d", d.COWBytes, seen, d.ImageSize)
 			}
 			for path, got := range map[string]string{oldPath: d.OldSHA256, newPath: d.NewSHA256} {
 				data, _ := os.ReadFile(path)

@@ -6,8 +6,10 @@
 //
 // The image itself is produced by a Builder (the ext4sync engine in the
 // product, a fake in tests). The generator does everything around it:
-// measuring the change by comparing the two images write unit by write unit,
-// the COW prediction, the refusal, the reports and the artifact, and it
-// makes every output atomic: a file appears complete under its final name or
-// not at all.
+// measuring the change by comparing the two images write unit by write unit
+// in one pass that also says why each block changed and who changed it
+// (blockmap/attrib) and computes the release's lower bound (blockmap/bound),
+// the COW prediction, the refusal, the reports, the unit map
+// (blockmap/svgmap) and the artifact, and it makes every output atomic: a
+// file appears complete under its final name or not at all.
 package generator

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/svgmap"
 	"github.com/lvm-um-gen/lvm-um-gen/generator/basesource"
 	"github.com/mendersoftware/mender-artifact/artifact"
 )
@@ -35,7 +36,7 @@ type Options struct {
 	OutputPath     string // the artifact
 	ImageOut       string // keep the new image here; "" discards it
 	ReportPath     string // write the JSON report here, also on refusal
-	MapPath        string // write the SVG unit map here (generate and estimate), also on refusal
+	MapPath        string // write the SVG map of the units, coloured by why they changed, here (generate and estimate), also on refusal
 	NoBaseChecksum bool   // do not make the artifact depend on the base's checksum
 	Artifact       ArtifactSpec
 
@@ -175,7 +176,7 @@ func checkRegular(path string) error {
 type measured struct {
 	report *Report
 	image  string
-	diff   *Diff
+	m      *measurement
 }
 
 // buildAndMeasure runs the builder into dir/rootfs and compares the result
@@ -210,7 +211,7 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string) (*m
 		}
 		progress = o.Progress.Add
 	}
-	d, err := DiffImages(ctx, o.BasePath, image, o.Geometry, progress)
+	m, err := measure(ctx, o.BasePath, image, o.Geometry, res.Touched, progress)
 	if o.Progress != nil {
 		o.Progress.Finish()
 	}
@@ -224,7 +225,7 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string) (*m
 	if top == 0 {
 		top = DefaultTop
 	}
-	return &measured{report: NewReport(d, res.Files, res.Contributors, top, o.SnapshotBytes, o.ReserveBytes), image: image, diff: d}, nil
+	return &measured{report: newReport(m, res.Files, top, o.SnapshotBytes, o.ReserveBytes), image: image, m: m}, nil
 }
 
 // Estimate builds the new image in a temporary directory, measures it and
@@ -330,7 +331,7 @@ func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 		moves = append(moves, rename{rep.f.Name(), o.ReportPath})
 	}
 	if o.MapPath != "" {
-		mp, err := stageMap(o.MapPath, m.diff)
+		mp, err := stageMap(o.MapPath, m.m)
 		if err != nil {
 			return nil, err
 		}
@@ -363,7 +364,7 @@ func publishSidecars(ctx context.Context, reportPath, mapPath string, m *measure
 		moves = append(moves, rename{t.f.Name(), reportPath})
 	}
 	if mapPath != "" {
-		t, err := stageMap(mapPath, m.diff)
+		t, err := stageMap(mapPath, m.m)
 		if err != nil {
 			return err
 		}
@@ -376,10 +377,11 @@ func publishSidecars(ctx context.Context, reportPath, mapPath string, m *measure
 	return commitAll(moves)
 }
 
-// stageMap writes the unit map to a temporary file next to path.
-func stageMap(path string, d *Diff) (*tempOutput, error) {
+// stageMap draws the write units coloured by why they changed
+// (blockmap/svgmap) to a temporary file next to path.
+func stageMap(path string, m *measurement) (*tempOutput, error) {
 	var buf bytes.Buffer
-	if err := WriteUnitMap(&buf, d); err != nil {
+	if err := svgmap.Write(&buf, m.model, m.mapUnits()); err != nil {
 		return nil, err
 	}
 	t, err := writeFileAtomic(path, buf.Bytes())

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"encoding/xml"
 	"errors"
 	"os"
 	"os/exec"
@@ -23,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 	"github.com/lvm-um-gen/lvm-um-gen/generator/generatortest"
 	"github.com/mendersoftware/mender-artifact/artifact"
@@ -51,17 +53,14 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
+	generatortest.WriteBase(t, f.base, imageSize)
 	t.Setenv("TMPDIR", f.tmp) // where mender-artifact puts its temporary files
-	if err := generatortest.WriteBase(f.base, imageSize); err != nil {
-		t.Fatal(err)
-	}
+	// Units 0 (the superblock's block), 2 (two blocks charged to a path)
+	// and 6 (a block nobody is charged with) change.
 	f.fake = &generatortest.Fake{
 		Offsets: []int64{100, 2*generator.MiB + 5, 2*generator.MiB + 9000, 6*generator.MiB + 100},
 		Files:   generator.FileCounts{Added: 2, Changed: 3, Removed: 1, Unchanged: 40},
-		Contributors: []generator.Contributor{
-			{Path: "usr/lib/libbig.so", Kind: "changed", Units: 2},
-			{Path: "<inode table>", Kind: "metadata", Units: 1},
-		},
+		Touched: []attrib.Touch{{Path: "usr/lib/libbig.so", Blocks: []uint64{512, 514}}},
 	}
 	f.opts = &generator.Options{
 		BasePath:      f.base,
@@ -153,17 +152,28 @@ func TestGenerateRefusal(t *testing.T) {
 	if got["fits"] != false || got["headroom_bytes"].(float64) >= 0 || got["artifact_path"] != nil || got["image_path"] != nil {
 		t.Fatalf("report: %s", data)
 	}
-	if len(got["top_contributors"].([]any)) != 2 {
+	if len(got["top_contributors"].([]any)) != 3 {
 		t.Fatalf("contributors: %s", data)
 	}
+	for _, want := range []string{"over by", "snapshot has 10.0 MiB"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q lacks %q", err, want)
+		}
+	}
 	var msg bytes.Buffer
-	if err := generator.WriteRefusal(&msg, r); err != nil {
+	if err := generator.WriteRefusalDetail(&msg, r); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"over by", "usr/lib/libbig.so", "snapshot has 10485760"} {
+	for _, want := range []string{"lower bound", "top contributors", "/usr/lib/libbig.so", "metadata  superblock"} {
 		if !bytes.Contains(msg.Bytes(), []byte(want)) {
-			t.Errorf("refusal message lacks %q:\n%s", want, msg.String())
+			t.Errorf("refusal detail lacks %q:\n%s", want, msg.String())
 		}
+	}
+	// Even the lower bound overflows a snapshot smaller than the reserve.
+	r.SnapshotBytes = generator.MiB
+	msg.Reset()
+	if err := generator.WriteRefusalDetail(&msg, r); err != nil || !strings.Contains(msg.String(), "cannot fit") {
+		t.Errorf("refusal detail (%v):\n%s", err, msg.String())
 	}
 }
 
@@ -281,6 +291,104 @@ func TestEstimate(t *testing.T) {
 		t.Fatalf("report %+v", r)
 	}
 	f.assertOnly(t)
+	// Why: the superblock's block, two blocks charged to a path (of no
+	// inode the image has, so taken for directory blocks) and one nobody
+	// is charged with; who: the path and the metadata, each a unit.
+	wantReasons := []generator.Reason{{Reason: "directory", Blocks: 2, Units: 1}, {Reason: "superblock", Blocks: 1, Units: 1},
+		{Reason: "other", Blocks: 1, Units: 1}}
+	if !slices.Equal(r.Reasons, wantReasons) || r.BlocksChanged != 4 || r.BlockBytes != 4096 {
+		t.Errorf("reasons %+v, %d blocks of %d bytes", r.Reasons, r.BlocksChanged, r.BlockBytes)
+	}
+	wantTop := []generator.Contributor{
+		{Name: "/usr/lib/libbig.so", Kind: "path", Blocks: 2, Units: 1, SoleUnits: 1, UnitShare: 1},
+		{Name: "other", Kind: "metadata", Blocks: 1, Units: 1, SoleUnits: 1, UnitShare: 1},
+		{Name: "superblock", Kind: "metadata", Blocks: 1, Units: 1, SoleUnits: 1, UnitShare: 1},
+	}
+	if !slices.Equal(r.TopContributors, wantTop) {
+		t.Errorf("contributors %+v", r.TopContributors)
+	}
+	// No file data, no inode: nothing must change.
+	if r.LowerBound != (generator.LowerBound{COWBytes: 2 * 4096}) {
+		t.Errorf("lower bound %+v", r.LowerBound)
+	}
+	var out bytes.Buffer
+	if err := generator.WriteSummary(&out, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := generator.WriteBreakdown(&out, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"lower bound:   0 units, 8.0 KiB COW: nothing has to change", "changed blocks by reason",
+		"         1       1  superblock", "   1.00       1       1  path      /usr/lib/libbig.so"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("human output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// --top bounds the rows; the reasons are all there.
+	f.opts.Top = 1
+	if r, err = generator.Estimate(context.Background(), f.fake, f.opts); err != nil || len(r.TopContributors) != 1 || len(r.Reasons) != 3 {
+		t.Fatalf("top 1: %v %+v", err, r)
+	}
+}
+
+// TestGenerateMap: --map draws the units coloured by why they changed,
+// with the legend and totals, for generate, on refusal and for estimate.
+func TestGenerateMap(t *testing.T) {
+	f := newFixture(t)
+	f.opts.MapPath = filepath.Join(f.out, "map.svg")
+	f.generate(t)
+	f.assertOnly(t, "update.mender", "map.svg")
+	data, _ := os.ReadFile(f.opts.MapPath)
+	var doc struct {
+		Rects []struct {
+			Fill  string `xml:"fill,attr"`
+			Title string `xml:"title"`
+		} `xml:"g>rect"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("not XML: %v\n%s", err, data)
+	}
+	var tips []string
+	fills := map[string]bool{}
+	for _, r := range doc.Rects {
+		if r.Title != "" {
+			tips = append(tips, r.Title)
+			fills[r.Fill] = true
+		}
+	}
+	if len(tips) != 3 || len(fills) != 3 {
+		t.Fatalf("changed cells %q in %d colours:\n%s", tips, len(fills), data)
+	}
+	for _, want := range []string{"unit 0 (offset 0 B): superblock", "unit 2 (offset 2 MiB): directory; top owner /usr/lib/libbig.so",
+		"unit 6 (offset 6 MiB): other"} {
+		if !slices.ContainsFunc(tips, func(s string) bool { return strings.HasPrefix(s, want) }) {
+			t.Errorf("no cell says %q: %q", want, tips)
+		}
+	}
+	for _, want := range []string{"3 of 7 units changed", "superblock: 1 unit", "unchanged: 4 units"} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("map lacks %q", want)
+		}
+	}
+
+	// On refusal the map comes with the report.
+	f = newFixture(t)
+	f.opts.SnapshotBytes = 9 * generator.MiB
+	f.opts.MapPath = filepath.Join(f.out, "map.svg")
+	f.opts.ReportPath = filepath.Join(f.out, "r.json")
+	var refusal *generator.RefusalError
+	if _, err := generator.Generate(context.Background(), f.fake, f.opts); !errors.As(err, &refusal) {
+		t.Fatalf("err = %v", err)
+	}
+	f.assertOnly(t, "map.svg", "r.json")
+
+	// Estimate writes it too.
+	f = newFixture(t)
+	f.opts.MapPath = filepath.Join(f.out, "map.svg")
+	if _, err := generator.Estimate(context.Background(), f.fake, f.opts); err != nil {
+		t.Fatal(err)
+	}
+	f.assertOnly(t, "map.svg")
 }
 
 func pemKey(t *testing.T, ecdsaKey bool) (priv, pub []byte) {

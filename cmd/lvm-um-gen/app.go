@@ -34,7 +34,8 @@ type app struct {
 }
 
 // exitError carries the exit code chosen for an error, and optional
-// detail printed after its one-line message (the refusal's contributors).
+// detail printed after its one-line message (the refusal's lower bound,
+// reasons and contributors).
 type exitError struct {
 	code   int
 	err    error
@@ -61,7 +62,9 @@ func classify(err error) error {
 		return err
 	case errors.As(err, &re):
 		var detail strings.Builder
-		generator.WriteContributors(&detail, re.Report.TopContributors, re.Report.WriteUnitBytes)
+		if werr := generator.WriteRefusalDetail(&detail, re.Report); werr != nil {
+			return &exitError{code: exitFailure, err: werr}
+		}
 		return &exitError{code: exitOverflow, err: err, detail: detail.String()}
 	case errors.As(err, &ie):
 		return &exitError{code: exitUsage, err: err}

@@ -74,9 +74,8 @@ func (a *app) runDiff(cmd *cobra.Command, oldPath, newPath string, g generator.G
 		return err
 	}
 	rep := diffReport{
-		ImageBytes: d.ImageBytes, WriteUnitBytes: d.WriteUnit, ChunkBytes: d.ChunkSize,
-		UnitsTotal:   (d.ImageBytes + d.WriteUnit - 1) / d.WriteUnit,
-		UnitsChanged: d.UnitsChanged, ChunksChanged: d.ChunksChanged, PredictedCOWBytes: d.COWBytes,
+		ImageBytes: d.ImageSize, WriteUnitBytes: d.WriteUnit, ChunkBytes: d.Chunk, UnitsTotal: d.Units,
+		UnitsChanged: d.UnitsChanged, ChunksChanged: d.ChunksWritten, PredictedCOWBytes: d.COWBytes,
 		OldSHA256: d.OldSHA256, NewSHA256: d.NewSHA256,
 	}
 	if asJSON {

@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/placement"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/detect"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/tarsource"
@@ -32,19 +31,9 @@ func newEngineBuilder() generator.Builder { return engineBuilder{} }
 // overlay it opens, so it sees every unit already changed).
 type engineBuilder struct{}
 
-// Contributor kinds from the engine.
-const (
-	kindWritten = "written" // a path of the new rootfs whose changes wrote blocks
-	kindRemoved = "removed" // a path of the base that is gone
-)
-
 func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*generator.BuildResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
-	}
-	blockSize, err := baseBlockSize(req.BasePath)
-	if err != nil {
-		return nil, &generator.InputError{Input: "--base " + req.BasePath, Err: err}
 	}
 	rootfs, err := openRootfs(req.RootfsPath, req.BasePath)
 	if err != nil {
@@ -70,21 +59,8 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 		Added: int64(res.Added), Changed: int64(res.Changed), Removed: int64(res.Removed), Unchanged: int64(res.Unchanged),
 	}}
 	for _, pb := range res.Touched {
-		kind := kindWritten
-		if src.Lookup(pb.Path) == nil {
-			kind = kindRemoved
-		}
-		out.Contributors = append(out.Contributors, generator.Contributor{
-			Path: "/" + pb.Path, Kind: kind, Units: unitsOfBlocks(pb.Blocks, blockSize, req.Geometry.WriteUnit),
-		})
+		out.Touched = append(out.Touched, attrib.Touch{Path: pb.Path, Ino: pb.Ino, Blocks: pb.Blocks})
 	}
-	sort.SliceStable(out.Contributors, func(i, j int) bool {
-		a, b := out.Contributors[i], out.Contributors[j]
-		if a.Units != b.Units {
-			return a.Units > b.Units
-		}
-		return a.Path < b.Path
-	})
 	return out, nil
 }
 
@@ -139,43 +115,6 @@ func phaseProgress(p generator.Progress) func(phase string, done, total int64) {
 			last = done
 		}
 	}
-}
-
-// unitsOfBlocks counts the distinct write units that filesystem blocks
-// touch (a block may span several units when W is smaller).
-func unitsOfBlocks(blocks []uint64, blockSize, writeUnit int64) int64 {
-	if blockSize <= 0 || writeUnit <= 0 {
-		return 0
-	}
-	seen := make(map[int64]bool)
-	for _, b := range blocks {
-		off := int64(b) * blockSize
-		for u := off / writeUnit; u <= (off+blockSize-1)/writeUnit; u++ {
-			seen[u] = true
-		}
-	}
-	return int64(len(seen))
-}
-
-// baseBlockSize reads the block size from the base's primary superblock.
-func baseBlockSize(path string) (int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	raw := make([]byte, disk.SuperblockSize)
-	if _, err := f.ReadAt(raw, disk.SuperblockOffset); err != nil {
-		return 0, fmt.Errorf("ext4: superblock at byte %d: %w", disk.SuperblockOffset, err)
-	}
-	var sb disk.Superblock
-	if err := sb.Unmarshal(raw); err != nil {
-		return 0, err
-	}
-	if sb.Magic != disk.SuperMagic {
-		return 0, fmt.Errorf("ext4: superblock at byte %d: bad magic %#x, not an ext4 image", disk.SuperblockOffset, sb.Magic)
-	}
-	return int64(sb.BlockSize()), nil
 }
 
 // policyFor is the cost-aware placement for the request's geometry over

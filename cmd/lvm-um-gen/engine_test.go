@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,9 +104,7 @@ func TestEngineGenerate(t *testing.T) {
 	if r.Files.Added != 1 || r.Files.Removed != 3 || r.Files.Unchanged != 1 || r.Files.Changed < 2 || r.UnitsChanged == 0 || r.UnitsChanged > r.UnitsTotal/2 {
 		t.Fatalf("report:\n%s", data)
 	}
-	if len(r.TopContributors) == 0 {
-		t.Fatalf("no contributors:\n%s", data)
-	}
+	checkAttribution(t, &r, string(data))
 	if cli, err := exec.LookPath("mender-artifact"); err == nil {
 		if o, err := exec.Command(cli, "validate", filepath.Join(out, "v2.mender")).CombinedOutput(); err != nil {
 			t.Fatalf("mender-artifact validate: %v\n%s", err, o)
@@ -130,11 +131,106 @@ func TestEngineGenerate(t *testing.T) {
 	refused := filepath.Join(out2, "refused.mender")
 	code = a.run(context.Background(), []string{"generate", "--base", base, "--rootfs", newTree, "--snapshot-size", "8MiB",
 		"-n", "v2", "-t", "qemux86-64", "-o", refused, "-q"})
-	if code != exitOverflow || !strings.Contains(stderr.String(), "/usr/bin/app") {
+	if code != exitOverflow || !strings.Contains(stderr.String(), "/usr/bin/app") || !strings.Contains(stderr.String(), "lower bound") {
 		t.Fatalf("refusal: exit %d\n%s", code, stderr.String())
 	}
 	if _, err := os.Stat(refused); !os.IsNotExist(err) {
 		t.Fatalf("refused artifact exists: %v", err)
+	}
+
+	// estimate, for people and as JSON, and its map, at both write units.
+	for _, w := range []string{"4KiB", "1MiB"} {
+		stdout.Reset()
+		svg := filepath.Join(out2, "map-"+w+".svg")
+		if code := a.run(context.Background(), []string{"estimate", "--base", base, "--rootfs", newTree, "--write-unit", w, "--map", svg, "--top", "50", "-q"}); code != 0 {
+			t.Fatalf("estimate W=%s: exit %d\n%s", w, code, stderr.String())
+		}
+		human := stdout.String()
+		t.Logf("estimate W=%s:\n%s", w, human)
+		for _, s := range []string{"lower bound:", "changed blocks by reason", "file data", "inode table", "top contributors",
+			"path      /usr/bin/app", "metadata  inode bitmap"} {
+			if !strings.Contains(human, s) {
+				t.Errorf("W=%s: estimate lacks %q", w, s)
+			}
+		}
+		stdout.Reset()
+		if code := a.run(context.Background(), []string{"estimate", "--base", base, "--rootfs", newTree, "--write-unit", w, "--json", "--top", "50"}); code != 0 {
+			t.Fatalf("estimate --json W=%s: exit %d\n%s", w, code, stderr.String())
+		}
+		var er generator.Report
+		if err := json.Unmarshal(stdout.Bytes(), &er); err != nil {
+			t.Fatal(err)
+		}
+		checkAttribution(t, &er, stdout.String())
+		checkMap(t, svg, &er)
+	}
+}
+
+// checkAttribution checks a report of the real engine: reasons include
+// file data and metadata, metadata rows rank next to paths, the shares add
+// up, and the lower bound is above zero and at most what was achieved.
+func checkAttribution(t *testing.T, r *generator.Report, doc string) {
+	t.Helper()
+	reasons := map[string]bool{}
+	for _, x := range r.Reasons {
+		reasons[x.Reason] = true
+	}
+	for _, want := range []string{"file data", "inode table", "inode bitmap", "directory"} {
+		if !reasons[want] {
+			t.Errorf("W=%d: no %q among the reasons:\n%s", r.WriteUnitBytes, want, doc)
+		}
+	}
+	kinds := map[string]int{}
+	share := 0.0
+	for _, c := range r.TopContributors {
+		kinds[c.Kind]++
+		share += c.UnitShare
+	}
+	if kinds["path"] == 0 || kinds["metadata"] == 0 {
+		t.Errorf("W=%d: contributors by kind %v:\n%s", r.WriteUnitBytes, kinds, doc)
+	}
+	if len(r.TopContributors) < generator.DefaultTop && math.Abs(share-float64(r.UnitsChanged)) > 1e-6 {
+		t.Errorf("W=%d: shares add up to %v of %d units", r.WriteUnitBytes, share, r.UnitsChanged)
+	}
+	lb := r.LowerBound
+	if lb.Units == 0 || lb.Units > r.UnitsChanged || lb.COWBytes > r.PredictedCOWBytes || lb.NewDataBlocks == 0 {
+		t.Errorf("W=%d: lower bound %+v against %d units, %d COW bytes", r.WriteUnitBytes, lb, r.UnitsChanged, r.PredictedCOWBytes)
+	}
+}
+
+// checkMap checks the --map of a report: one coloured cell per changed
+// unit in as many colours as reasons at most, the totals and a legend row
+// per reason.
+func checkMap(t *testing.T, path string, r *generator.Report) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Rects []struct {
+			Fill  string `xml:"fill,attr"`
+			Title string `xml:"title"`
+		} `xml:"g>rect"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("map is not XML: %v", err)
+	}
+	cells, fills := 0, map[string]bool{}
+	for _, x := range doc.Rects {
+		if x.Title != "" {
+			cells++
+			fills[x.Fill] = true
+		}
+	}
+	if int64(cells) != r.UnitsChanged || len(fills) < 2 || len(fills) > len(r.Reasons) {
+		t.Errorf("W=%d: map has %d changed cells in %d colours, report %d units, %d reasons", r.WriteUnitBytes, cells, len(fills), r.UnitsChanged, len(r.Reasons))
+	}
+	if want := fmt.Sprintf("%d of %d units changed", r.UnitsChanged, r.UnitsTotal); !bytes.Contains(data, []byte(want)) {
+		t.Errorf("W=%d: map lacks %q", r.WriteUnitBytes, want)
+	}
+	if !bytes.Contains(data, []byte("file data: ")) || !bytes.Contains(data, []byte("unchanged: ")) {
+		t.Errorf("W=%d: map legend lacks file data or unchanged", r.WriteUnitBytes)
 	}
 }
 

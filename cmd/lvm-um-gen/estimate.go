@@ -24,10 +24,15 @@ func (a *app) estimateCmd() *cobra.Command {
 		Short: "Predict the snapshot space a release needs, without writing an artifact",
 		Long: `estimate builds the new image in a temporary directory exactly as
 generate would, measures it against the base and prints the prediction
-and the top contributors, then deletes the image. With --snapshot-size
-it also says whether the release fits (exit code 3 when it does not).
---json prints the same JSON report as generate --report; --map draws the
-changed write units as an SVG grid.
+next to its lower bound (what no placement of this release can beat:
+its new data packed perfectly plus the metadata that must change), why
+blocks changed (file data, directories, extent trees, inode tables,
+bitmaps, descriptors, superblock...) and the top contributors (paths,
+and metadata no path was charged with, ranked by the write units they
+dirtied), then deletes the image. With --snapshot-size it also says
+whether the release fits (exit code 3 when it does not). --json prints
+the same JSON report as generate --report; --map draws the write units
+as an SVG grid coloured by why each changed, with a legend and totals.
 
 ` + sizesHelp + `
 
@@ -48,7 +53,7 @@ changed write units as an SVG grid.
 	geometryFlags(fs, &f.geometry)
 	fs.BoolVar(&f.json, "json", false, "print the JSON report instead of the summary")
 	fs.IntVar(&f.top, "top", generator.DefaultTop, "contributors to list")
-	fs.StringVar(&f.mapPath, "map", "", "write an SVG map of the changed write units here")
+	fs.StringVar(&f.mapPath, "map", "", "write an SVG map of the write units, coloured by why each changed, here")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bars")
 	return cmd
 }
@@ -95,7 +100,9 @@ func (a *app) runEstimate(cmd *cobra.Command, f *estimateFlags) error {
 		if err := generator.WriteSummary(a.stdout, r); err != nil {
 			return err
 		}
-		generator.WriteContributors(a.stdout, r.TopContributors, r.WriteUnitBytes)
+		if err := generator.WriteBreakdown(a.stdout, r); err != nil {
+			return err
+		}
 	}
 	if r.Fits != nil && !*r.Fits {
 		return &exitError{code: exitOverflow, err: &generator.RefusalError{Report: r}}

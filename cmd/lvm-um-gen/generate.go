@@ -99,7 +99,7 @@ The summary goes to stdout; --quiet drops it and the progress bars
 	fs.BoolVar(&f.noBaseChecksum, "no-base-checksum", false, "do not make the artifact depend on rootfs-image.checksum of the base")
 	fs.StringVar(&f.imageOut, "image-out", "", "also keep the new image here")
 	fs.StringVar(&f.report, "report", "", "write the JSON report here (also when refused)")
-	fs.StringVar(&f.mapPath, "map", "", "write an SVG map of the changed write units here")
+	fs.StringVar(&f.mapPath, "map", "", "write an SVG map of the write units, coloured by why each changed, here")
 	fs.IntVar(&f.top, "top", generator.DefaultTop, "contributors to list in the report and on refusal")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no summary and no progress bars")
 	return cmd

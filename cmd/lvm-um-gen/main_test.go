@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 	"github.com/lvm-um-gen/lvm-um-gen/generator/generatortest"
 )
@@ -33,14 +34,14 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
+	generatortest.WriteBase(t, e.base, imageSize)
 	t.Setenv("TMPDIR", filepath.Join(e.dir, "tmp"))
-	if err := generatortest.WriteBase(e.base, imageSize); err != nil {
-		t.Fatal(err)
-	}
+	// Unit 0 changes in the superblock's block, unit 3 in a block charged
+	// to a path.
 	e.fake = &generatortest.Fake{
-		Offsets:      []int64{10, 3*generator.MiB + 1},
-		Files:        generator.FileCounts{Added: 1, Changed: 2, Unchanged: 9},
-		Contributors: []generator.Contributor{{Path: "usr/bin/big", Kind: "changed", Units: 2}},
+		Offsets: []int64{10, 3*generator.MiB + 1},
+		Files:   generator.FileCounts{Added: 1, Changed: 2, Unchanged: 9},
+		Touched: []attrib.Touch{{Path: "usr/bin/big", Blocks: []uint64{768}}},
 	}
 	return e
 }
@@ -94,7 +95,7 @@ func TestGenerate(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	for _, s := range []string{"1 added, 2 changed, 0 removed, 9 unchanged", "2 of 4 changed", "512 changed", "reserve:      8388608 (8.0 MiB)", "headroom", "a.mender"} {
+	for _, s := range []string{"1 added, 2 changed, 0 removed, 9 unchanged", "2 of 4 changed", "512 changed", "reserve:       8388608 (8.0 MiB)", "headroom", "a.mender"} {
 		if !strings.Contains(stdout, s) {
 			t.Errorf("summary lacks %q:\n%s", s, stdout)
 		}
@@ -139,7 +140,7 @@ func TestGenerateRefusal(t *testing.T) {
 	if got := e.outputs(t); !slices.Equal(got, []string{"m.svg", "r.json"}) {
 		t.Fatalf("outputs %q", got)
 	}
-	for _, s := range []string{"usr/bin/big", "over by", "snapshot has 9.0 MiB"} {
+	for _, s := range []string{"over by", "snapshot has 9.0 MiB", "the lower bound", "metadata  superblock", "path      /usr/bin/big"} {
 		if !strings.Contains(stderr, s) {
 			t.Errorf("stderr lacks %q:\n%s", s, stderr)
 		}
@@ -147,7 +148,7 @@ func TestGenerateRefusal(t *testing.T) {
 	if !strings.HasPrefix(stderr, "lvm-um-gen: release does not fit") {
 		t.Errorf("stderr does not start with the refusal:\n%s", stderr)
 	}
-	if !strings.Contains(stdout, "headroom:     -") {
+	if !strings.Contains(stdout, "headroom:      -") {
 		t.Errorf("summary lacks the negative headroom:\n%s", stdout)
 	}
 	data, _ := os.ReadFile(report)
@@ -223,17 +224,44 @@ func TestUsageErrors(t *testing.T) {
 func TestEstimate(t *testing.T) {
 	e := newEnv(t)
 	code, stdout, stderr := e.run(t, context.Background(), "estimate", "--base", e.base, "--rootfs", e.rootfs)
-	if code != 0 || stderr != "" || !strings.Contains(stdout, "not given") || !strings.Contains(stdout, "usr/bin/big") {
+	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, s := range []string{"not given", "lower bound:   0 units", "changed blocks by reason", "superblock\n", "top contributors",
+		"path      /usr/bin/big", "metadata  superblock"} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("estimate lacks %q:\n%s", s, stdout)
+		}
 	}
 	code, stdout, _ = e.run(t, context.Background(), "estimate", "--base", e.base, "--rootfs", e.rootfs, "--snapshot-size", "9M", "--json", "--top", "0")
 	var r generator.Report
 	if code != exitOverflow || json.Unmarshal([]byte(stdout), &r) != nil || r.Fits == nil || *r.Fits || len(r.TopContributors) != 0 {
 		t.Fatalf("exit %d\n%s", code, stdout)
 	}
+	if r.Schema != 2 || len(r.Reasons) != 2 || r.Reasons[1].Reason != "superblock" || r.LowerBound.Units > r.UnitsChanged {
+		t.Errorf("report %+v", r)
+	}
+	code, stdout, _ = e.run(t, context.Background(), "estimate", "--base", e.base, "--rootfs", e.rootfs, "--json")
+	if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil || len(r.TopContributors) != 2 || r.TopContributors[1].Kind != "metadata" {
+		t.Fatalf("exit %d\n%s", code, stdout)
+	}
+	// The map: units coloured by reason, with the legend and totals.
+	svg := filepath.Join(e.out, "m.svg")
+	if code, _, stderr := e.run(t, context.Background(), "estimate", "--base", e.base, "--rootfs", e.rootfs, "--map", svg); code != 0 {
+		t.Fatalf("--map: exit %d %s", code, stderr)
+	}
+	data, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"2 of 4 units changed", "superblock: 1 unit", "directory: 1 unit", "unchanged: 2 units", "top owner /usr/bin/big"} {
+		if !bytes.Contains(data, []byte(s)) {
+			t.Errorf("map lacks %q", s)
+		}
+	}
 	// 2 chunks + 2 chunks of metadata and header = 16 KiB fits exactly.
 	code, stdout, _ = e.run(t, context.Background(), "estimate", "--base", e.base, "--rootfs", e.rootfs, "--snapshot-size", "16KiB", "--reserve", "0", "--write-unit", "4KiB")
-	if code != 0 || !strings.Contains(stdout, "headroom:     0 (0 B)") {
+	if code != 0 || !strings.Contains(stdout, "headroom:      0 (0 B)") {
 		t.Fatalf("exact fit: exit %d\n%s", code, stdout)
 	}
 	code, _, _ = e.run(t, context.Background(), "estimate", "--base", e.base, "--rootfs", e.rootfs, "--snapshot-size", "16KiB", "--reserve", "1", "--write-unit", "4KiB")

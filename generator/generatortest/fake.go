@@ -1,5 +1,5 @@
-// Package generatortest provides a fake Builder for tests of the generator
-// and the CLI, until they run against the real engine.
+// Package generatortest provides a fake Builder and a base image for tests
+// of the generator and the CLI that do not need the real engine.
 package generatortest
 
 import (
@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"testing"
+	"time"
 
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 )
 
@@ -17,10 +21,12 @@ const copyBuf = 1 << 20
 // Fake copies the base to the requested image and flips one byte at each
 // of Offsets, so a test knows exactly which write units change.
 type Fake struct {
-	Offsets      []int64 // bytes to invert in the copy
-	Files        generator.FileCounts
-	Contributors []generator.Contributor
-	Err          error // returned after the image is written, if set
+	Offsets []int64 // bytes to invert in the copy
+	Files   generator.FileCounts
+	// Touched charges blocks to paths, as the engine's sync result does
+	// (an Ino of 0 names no inode: its blocks count as directory blocks).
+	Touched []attrib.Touch
+	Err     error // returned after the image is written, if set
 	// Hook runs after the image is written and before the result is
 	// returned; tests use it to cancel a context mid-run.
 	Hook func()
@@ -60,7 +66,7 @@ func (f *Fake) Build(ctx context.Context, req generator.BuildRequest) (*generato
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return &generator.BuildResult{Files: f.Files, Contributors: f.Contributors}, nil
+	return &generator.BuildResult{Files: f.Files, Touched: f.Touched}, nil
 }
 
 func copyFile(ctx context.Context, from, to string) error {
@@ -97,39 +103,22 @@ func copyFile(ctx context.Context, from, to string) error {
 	return out.Close()
 }
 
-// ext4 superblock magic, so basesource takes a fake base for a raw image.
-const (
-	superblockMagicOff = 1024 + 0x38 // s_magic in the primary superblock
-	ext4Magic          = 0xEF53
-)
+// baseTime is the time of the base's root directory, so every base of a
+// size is the same bytes.
+var baseTime = time.Unix(1700000000, 0)
 
-// WriteBase writes a deterministic pseudo-random image of size bytes (at
-// least 2 KiB) with an ext4 superblock magic: a stand-in for an ext4 base
-// image that only the fake builder can use.
-func WriteBase(path string, size int64) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+// WriteBase writes an empty ext4 image of size bytes (a multiple of 1 KiB,
+// at least 256 KiB) made by mkfs.ext4 with fixed UUID, hash seed and times:
+// a base only the fake builder changes. Without e2fsprogs the test skips
+// (or fails under LVMUM_REQUIRE_TOOLS=1).
+func WriteBase(t testing.TB, path string, size int64) {
+	t.Helper()
+	ext4test.RequireTools(t, "mkfs.ext4", "fsck.ext4", "e2fsck", "debugfs")
+	src := t.TempDir()
+	if err := os.Chtimes(src, baseTime, baseTime); err != nil {
+		t.Fatal(err)
 	}
-	buf := make([]byte, copyBuf)
-	var x uint32 = 2463534242
-	for done := int64(0); done < size; {
-		n := min(int64(len(buf)), size-done)
-		for i := range buf[:n] {
-			x ^= x << 13
-			x ^= x >> 17
-			x ^= x << 5
-			buf[i] = byte(x)
-		}
-		if done == 0 && n > superblockMagicOff+1 {
-			buf[superblockMagicOff] = byte(ext4Magic & 0xFF)
-			buf[superblockMagicOff+1] = byte(ext4Magic >> 8)
-		}
-		if _, err := f.Write(buf[:n]); err != nil {
-			f.Close()
-			return err
-		}
-		done += n
+	if err := ext4test.BuildImageAt(path, src, ext4test.ImageOptions{Size: size, NormalizeTimes: true}); err != nil {
+		t.Fatal(err)
 	}
-	return f.Close()
 }

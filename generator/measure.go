@@ -1,0 +1,58 @@
+package generator
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/bound"
+)
+
+// measurement is the built image against the base: what writing it
+// costs, why, and the least any placement of the release could cost.
+type measurement struct {
+	model       blockmap.Model
+	diff        *Diff
+	attribution *attrib.Report
+	bound       bound.Bound
+}
+
+// measure compares the built image with the base in one streaming pass
+// (blockmap/bound.Measure, hashing both on the way), charging changed
+// blocks to paths as touched says. progress is as DiffImages'.
+func measure(ctx context.Context, basePath, imagePath string, g Geometry, touched []attrib.Touch, progress func(int64)) (*measurement, error) {
+	p, err := openPair(basePath, imagePath)
+	if err != nil {
+		return nil, err
+	}
+	defer p.close()
+	sums := newSums()
+	m := g.Model(p.size)
+	r, err := bound.Measure(ctx, p.old, p.new, p.size, m, touched, sums.options(progress))
+	if err != nil {
+		return nil, ctxOr(ctx, err)
+	}
+	lb, err := r.Facts.Bound(m)
+	if err != nil {
+		return nil, fmt.Errorf("lower bound: %w", err)
+	}
+	return &measurement{model: m, diff: sums.diff(r.Result, r.Units), attribution: r.Attribution, bound: lb}, nil
+}
+
+// mapUnits are the changed units as the map draws them: attribution's,
+// only those the diff found changed (with W smaller than a block, a
+// changed block's other units may be equal).
+func (m *measurement) mapUnits() []attrib.UnitInfo {
+	var out []attrib.UnitInfo
+	changed := m.diff.Changed
+	for _, u := range m.attribution.Units {
+		for len(changed) > 0 && changed[0] < u.Unit {
+			changed = changed[1:]
+		}
+		if len(changed) > 0 && changed[0] == u.Unit {
+			out = append(out, u)
+		}
+	}
+	return out
+}

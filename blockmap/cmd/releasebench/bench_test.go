@@ -143,23 +143,21 @@ func TestSizeName(t *testing.T) {
 	}
 }
 
-func TestDifferingBlocks(t *testing.T) {
+func TestNewBlocks(t *testing.T) {
 	const bs = 4
-	old := []byte("aaaabbbbccccdddd")
 	freed := map[uint64]bool{blockHash([]byte("zzzz")): true}
 	cases := []struct {
-		new  string
-		want int64
+		content string
+		want    int64
 	}{
-		{"aaaabbbbccccdddd", 0},
-		{"aaaaXbbbccccdddd", 1},       // one block in place
-		{"aaaabbbbccccddddeeee", 1},   // grown by a block
-		{"aaaa\x00\x00\x00\x00cc", 1}, // a zero block is a hole; short tail differs
-		{"zzzzbbbbccccdddd", 0},       // equal to a freed block
+		{"aaaabbbbccccdddd", 4},
+		{"aaaa\x00\x00\x00\x00cc", 2}, // a zero block is a hole; the short tail counts
+		{"zzzzbbbb", 1},               // a block equal to a freed one is free
+		{"", 0},
 	}
 	for _, c := range cases {
-		if got := differingBlocks(old, []byte(c.new), bs, freed); got != c.want {
-			t.Errorf("differingBlocks(%q) = %d, want %d", c.new, got, c.want)
+		if got := newBlocks([]byte(c.content), bs, freed); got != c.want {
+			t.Errorf("newBlocks(%q) = %d, want %d", c.content, got, c.want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/bound"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/releasegen"
 )
 
@@ -193,11 +194,17 @@ func runCase(cfg Config, kind string, bs int, base, next *releasegen.Release, ba
 
 	cfg.logf("%s/%d: %s", kind, bs, methodDefault)
 	out := img("lvm")
-	if err := lvmSync(baseImg, nextDir, out, nil); err != nil {
+	touched, err := lvmSync(baseImg, nextDir, out, nil)
+	if err != nil {
 		return nil, err
 	}
 	if err := fsckClean(out); err != nil {
 		return nil, fmt.Errorf("%s image fails e2fsck: %w", methodDefault, err)
+	}
+	cfg.logf("%s/%d: %s", kind, bs, methodBound)
+	facts, err := releaseFacts(baseImg, out, touched)
+	if err != nil {
+		return nil, err
 	}
 	if err := measure(methodDefault, out, -1); err != nil {
 		return nil, err
@@ -205,7 +212,7 @@ func runCase(cfg Config, kind string, bs int, base, next *releasegen.Release, ba
 
 	for i := range models {
 		cfg.logf("%s/%d: %s, W=%s", kind, bs, methodCostAware, sizeName(models[i].WriteUnit))
-		if err := lvmSync(baseImg, nextDir, out, &models[i]); err != nil {
+		if _, err := lvmSync(baseImg, nextDir, out, &models[i]); err != nil {
 			return nil, err
 		}
 		if err := fsckClean(out); err != nil {
@@ -216,22 +223,15 @@ func runCase(cfg Config, kind string, bs int, base, next *releasegen.Release, ba
 		}
 	}
 
-	cfg.logf("%s/%d: %s", kind, bs, methodBound)
-	b, err := newBound(base, next, baseImg)
-	if err != nil {
-		return nil, err
-	}
-	for _, whole := range []bool{false, true} {
-		row := Row{Method: methodBound}
-		if whole {
-			row.Method = methodWhole
-		}
-		for _, m := range models {
-			u, cow, err := b.estimate(m, whole)
-			if err != nil {
-				return nil, err
-			}
-			row.Cells = append(row.Cells, Cell{Units: u, COW: cow})
+	whole := *facts
+	whole.NewData = wholeFileBlocks(base, next, int64(bs))
+	for _, r := range []struct {
+		method string
+		facts  *bound.Facts
+	}{{methodBound, facts}, {methodWhole, &whole}} {
+		row, err := boundRow(r.method, r.facts, models)
+		if err != nil {
+			return nil, err
 		}
 		c.Rows = append(c.Rows, row)
 	}

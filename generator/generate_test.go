@@ -319,7 +319,7 @@ func TestEstimate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"lower bound:   0 units, 8.0 KiB COW: nothing has to change", "changed blocks by reason",
-		"         1       1  superblock", "   1.00       1       1  path      /usr/lib/libbig.so"} {
+		"         1       1  superblock", "   1.00       1       1         2  path      /usr/lib/libbig.so"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("human output lacks %q:\n%s", want, out.String())
 		}

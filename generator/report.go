@@ -57,8 +57,9 @@ const DefaultTop = 10
 //     "superblock", "inode table", "other"). units counts every unit it
 //     holds a changed block in, sole_units those only it changed (what
 //     leaving it out would surely save), unit_share the units with each
-//     shared one split evenly among its contributors (the shares of all
-//     contributors add up to units_changed; rows are ranked by it).
+//     shared one split among its contributors by the changed blocks each
+//     has in it (the shares of all contributors add up to units_changed;
+//     rows are ranked by it), blocks the changed blocks charged to it.
 //   - base_sha256, image_sha256: hex sha256 of the base and the new image.
 //   - files: {added, changed, removed, unchanged} path counts.
 //   - artifact_name, software_version: as written into the artifact.
@@ -233,10 +234,11 @@ func WriteBreakdown(w io.Writer, r *Report) error {
 		}
 	}
 	if len(r.TopContributors) > 0 {
-		ew.printf("top contributors (a unit changed by n of them counts 1/n in share; sole: units only it changed):\n")
-		ew.printf("  %7s  %6s  %6s  %-8s  %s\n", "share", "units", "sole", "kind", "name")
+		ew.printf("top contributors (share: units changed, each split by the blocks its contributors changed in it;\n")
+		ew.printf("units: units it changed a block in; sole: units only it changed):\n")
+		ew.printf("  %7s  %6s  %6s  %8s  %-8s  %s\n", "share", "units", "sole", "blocks", "kind", "name")
 		for _, x := range r.TopContributors {
-			ew.printf("  %7.2f  %6d  %6d  %-8s  %s\n", x.UnitShare, x.Units, x.SoleUnits, x.Kind, x.Name)
+			ew.printf("  %7.2f  %6d  %6d  %8d  %-8s  %s\n", x.UnitShare, x.Units, x.SoleUnits, x.Blocks, x.Kind, x.Name)
 		}
 	}
 	return ew.err

@@ -72,8 +72,9 @@ type Contributor struct {
 	// changed (what not changing it would save for sure).
 	Units     int64 `json:"units"`
 	SoleUnits int64 `json:"sole_units"`
-	// Share is Units with every shared unit split evenly among its
-	// contributors; the shares add up to the units changed.
+	// Share is Units with every shared unit split among its contributors
+	// in proportion to the changed blocks each has in it; the shares add
+	// up to the units changed.
 	Share float64 `json:"unit_share"`
 }
 

@@ -68,7 +68,7 @@ func TestClassifyHandMade(t *testing.T) {
 		t.Errorf("shares add up to %v, want the 3 units changed", share)
 	}
 	a := r.Contributors[1]
-	if a.Blocks != 3 || a.Units != 2 || a.SoleUnits != 0 || math.Abs(a.Share-0.75) > 1e-9 || a.Kind != KindPath || a.Ino != 12 {
+	if a.Blocks != 3 || a.Units != 2 || a.SoleUnits != 0 || math.Abs(a.Share-(1.0/4+2.0/3)) > 1e-9 || a.Kind != KindPath || a.Ino != 12 {
 		t.Errorf("/a: %+v", a)
 	}
 	// Observe sees every changed block with its category, in order.

@@ -7,9 +7,10 @@
 //
 // A unit dirtied by several owners is counted in full for each of them
 // (Contributor.Units, "how many units would stay clean without you"
-// is at most that) and also split evenly among them (Contributor.Share,
-// which sums to the units changed). Contributors are ranked by Share, then
+// is at most that) and also split among them by the changed blocks each
+// has in it (Contributor.Share, which sums to the units changed: a library
+// that wrote 200 blocks of a unit takes most of it, the config file that
+// wrote one block there little). Contributors are ranked by Share, then
 // Units, then Blocks, then name, so the ranking adds up to the predicted
-// cost and, among contributors sharing the same units, the one that wrote
-// more comes first.
+// cost.
 package attrib

@@ -148,10 +148,14 @@ func (c *classifier) report() *Report {
 			}
 			return names[i] < names[j]
 		})
+		total := 0
+		for _, n := range names {
+			total += t.by[n]
+		}
 		for _, n := range names {
 			k := c.contrib[n]
 			k.Units++
-			k.Share += 1 / float64(len(names))
+			k.Share += float64(t.by[n]) / float64(total)
 			if len(names) == 1 {
 				k.SoleUnits++
 			}

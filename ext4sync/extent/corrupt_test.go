@@ -128,3 +128,59 @@ func TestChecksumRejectsShortBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadRefusesMetadata: with Options.Metadata set, Read refuses an index
+// whose child block and an extent whose data blocks are filesystem
+// metadata, before reading the child; every block it asks about is one the
+// tree uses.
+func TestReadRefusesMetadata(t *testing.T) {
+	s, tr := corruptBase(t)
+	used := map[uint64]bool{}
+	for _, n := range tr.Nodes {
+		used[n] = true
+	}
+	for _, m := range tr.Mappings {
+		for b := m.Physical; b < m.Physical+uint64(m.Len); b++ {
+			used[b] = true
+		}
+	}
+	metaAt := func(blk uint64) func(start, n uint64) string {
+		return func(start, n uint64) string {
+			for b := start; b < start+n; b++ {
+				if !used[b] {
+					t.Errorf("asked about block %d, which the tree does not use", b)
+				}
+			}
+			if blk >= start && blk < start+n {
+				return fmt.Sprintf("inode table (block %d)", blk)
+			}
+			return ""
+		}
+	}
+	leaf := tr.Levels[0][3]
+	data := tr.Mappings[7].Physical + uint64(tr.Mappings[7].Len) - 1
+	cases := []struct {
+		name string
+		blk  uint64
+		want string
+	}{
+		{"node", leaf, fmt.Sprintf("index 3 points at block %d, which is inode table (block %d)", leaf, leaf)},
+		{"data", data, fmt.Sprintf("extent 7 maps physical [%d, %d) over inode table (block %d)",
+			tr.Mappings[7].Physical, data+1, data)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			opt := testOpt()
+			opt.Metadata = metaAt(c.blk)
+			_, err := Read(tr.Root[:], s, opt)
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "inode 12") {
+				t.Fatalf("err = %v, want ErrCorrupt with %q", err, c.want)
+			}
+		})
+	}
+	opt := testOpt()
+	opt.Metadata = metaAt(0)
+	if _, err := Read(tr.Root[:], s, opt); err != nil {
+		t.Fatalf("no metadata in the tree: %v", err)
+	}
+}

@@ -29,8 +29,9 @@ const rootBlock = ^uint64(0)
 // node size, depth (at most MaxDepth, one less per level), index entries
 // sorted and equal to their child's first logical block, extents sorted,
 // non-empty, non-overlapping and inside their index range, node and data
-// blocks inside [FirstDataBlock, BlocksCount), no node reached twice, and
-// (when opt.Csum) the checksum tail of every node block.
+// blocks inside [FirstDataBlock, BlocksCount) and (when opt.Metadata is
+// set) clear of filesystem metadata, no node reached twice, and (when
+// opt.Csum) the checksum tail of every node block.
 func Read(root []byte, r Reader, opt Options) (*Tree, error) {
 	w := &walker{r: r, opt: opt, visited: map[uint64]bool{}}
 	if len(root) < RootSize {
@@ -100,6 +101,15 @@ func (w *walker) inRange(start, n uint64) bool {
 	return start >= w.opt.FirstDataBlock && start < w.opt.BlocksCount && n <= w.opt.BlocksCount-start
 }
 
+// metadata names the filesystem metadata among blocks [start, start+n),
+// or "" (also when the caller gave no Options.Metadata).
+func (w *walker) metadata(start, n uint64) string {
+	if w.opt.Metadata == nil {
+		return ""
+	}
+	return w.opt.Metadata(start, n)
+}
+
 // node checks one node (already header-checked) whose extents must lie in
 // logical blocks [lo, hi), and descends into its children.
 func (w *walker) node(blk uint64, b []byte, h Header, lo, hi uint64) error {
@@ -130,6 +140,9 @@ func (w *walker) child(parent uint64, i int, x Index, depth uint16, lo, hi uint6
 	c := x.Child()
 	if !w.inRange(c, 1) {
 		return w.errf(parent, "index %d points at block %d outside [%d, %d)", i, c, w.opt.FirstDataBlock, w.opt.BlocksCount)
+	}
+	if what := w.metadata(c, 1); what != "" {
+		return w.errf(parent, "index %d points at block %d, which is %s", i, c, what)
 	}
 	if w.visited[c] {
 		return w.errf(parent, "index %d points at block %d, already in the tree (loop)", i, c)
@@ -185,6 +198,9 @@ func (w *walker) leaf(blk uint64, b []byte, h Header, lo, hi uint64) error {
 		}
 		if !w.inRange(e.Start(), n) {
 			return w.errf(blk, "extent %d maps physical [%d, %d) outside [%d, %d)", i, e.Start(), e.Start()+n, w.opt.FirstDataBlock, w.opt.BlocksCount)
+		}
+		if what := w.metadata(e.Start(), n); what != "" {
+			return w.errf(blk, "extent %d maps physical [%d, %d) over %s", i, e.Start(), e.Start()+n, what)
 		}
 		w.next = start + n
 		w.t.Mappings = append(w.t.Mappings, Mapping{Logical: e.Block, Physical: e.Start(), Len: uint32(n), Uninit: e.Uninit()})

@@ -40,6 +40,11 @@ type Options struct {
 	Seed           uint32 // disk.InodeSeed(fsSeed, Ino, i_generation)
 	FirstDataBlock uint64 // s_first_data_block: lowest valid block
 	BlocksCount    uint64 // s_blocks_count: one past the highest valid block
+	// Metadata, when set, names the filesystem metadata (superblock,
+	// descriptors, bitmaps, inode tables, journal) among blocks
+	// [start, start+n), or returns "" when there is none. Read refuses node
+	// and data blocks it names: writing the file would overwrite them.
+	Metadata func(start, n uint64) string
 }
 
 // Tree is an extent tree as read from disk or as built.

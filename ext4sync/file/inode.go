@@ -33,8 +33,9 @@ type Inode struct {
 }
 
 // Load reads inode ino and validates what the engine relies on: a known file
-// type, an in-use link count, an extent tree that follows e2fsck's rules, and
-// a sane symlink. Block-mapped and inline-data files are refused.
+// type, an in-use link count, an extent tree that follows e2fsck's rules and
+// maps no filesystem metadata, and a sane symlink. Block-mapped and
+// inline-data files are refused.
 func Load(f *fs.FS, ino uint32) (*Inode, error) {
 	raw, err := f.ReadInode(ino)
 	if err != nil {

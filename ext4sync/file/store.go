@@ -51,6 +51,7 @@ func (i *Inode) extentOptions() extent.Options {
 		Seed:           i.fs.InodeSeed(i.ino, i.raw.Generation),
 		FirstDataBlock: g.FirstDataBlock,
 		BlocksCount:    g.BlocksCount,
+		Metadata:       i.fs.MetadataIn,
 	}
 }
 

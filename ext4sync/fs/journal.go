@@ -24,7 +24,8 @@ const (
 // checkJournal refuses a filesystem whose internal journal still holds
 // transactions (s_start != 0) even though needs_recovery is clear, after
 // verifying the journal superblock's checksum. It adds the journal's
-// blocks to the metadata no allocation may touch.
+// blocks, which must not overlap other metadata, to the metadata no
+// allocation may touch.
 func (f *FS) checkJournal() error {
 	ino := f.sb.JournalInum
 	if !f.sb.FeatureCompat.Has(disk.CompatHasJournal) || ino == 0 {
@@ -44,6 +45,9 @@ func (f *FS) checkJournal() error {
 	var first uint64
 	journal := append([]span(nil), f.meta...)
 	for _, r := range runs {
+		if what := f.MetadataIn(r.pblk, uint64(r.n)); what != "" {
+			return corruptf("journal inode %d extent at logical %d: blocks %d+%d overlap %s", ino, r.lblk, r.pblk, r.n, what)
+		}
 		if r.lblk == 0 && r.n > 0 {
 			first = r.pblk
 		}

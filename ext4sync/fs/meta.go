@@ -46,10 +46,43 @@ func (f *FS) superSpan(g uint32) span {
 	return span{start, min(end, f.geo.BlocksCount)}
 }
 
-// labeledSpan is a metadata range and what it is, for error messages.
-type labeledSpan struct {
+// metaKind is a kind of metadata structure a group descriptor places.
+type metaKind uint8
+
+const (
+	metaSuper metaKind = iota // superblock copy, descriptors, reserved descriptors
+	metaBlockBitmap
+	metaInodeBitmap
+	metaInodeTable
+)
+
+var metaKindNames = [...]string{
+	metaSuper:       "superblock and descriptors",
+	metaBlockBitmap: "block bitmap",
+	metaInodeBitmap: "inode bitmap",
+	metaInodeTable:  "inode table",
+}
+
+// metaSpan is one group's metadata structure, named only when a message
+// needs it.
+type metaSpan struct {
 	span
-	what string
+	kind  metaKind
+	group uint32
+}
+
+func (m metaSpan) name() string { return fmt.Sprintf("group %d %s", m.group, metaKindNames[m.kind]) }
+
+// groupMeta lists group g's structures; the superblock span is empty in
+// groups without a backup.
+func (f *FS) groupMeta(g uint32) [4]metaSpan {
+	gd := &f.gds[g]
+	return [4]metaSpan{
+		{f.superSpan(g), metaSuper, g},
+		{span{gd.BlockBitmap(), gd.BlockBitmap() + 1}, metaBlockBitmap, g},
+		{span{gd.InodeBitmap(), gd.InodeBitmap() + 1}, metaInodeBitmap, g},
+		{span{gd.InodeTable(), gd.InodeTable() + f.geo.ItableBlocks}, metaInodeTable, g},
+	}
 }
 
 // metadataSpans lists every block that is filesystem metadata: superblocks
@@ -58,21 +91,18 @@ type labeledSpan struct {
 // structures sharing a block mean the descriptors are corrupt: writing one
 // would destroy the other.
 func (f *FS) metadataSpans() ([]span, error) {
-	var s []labeledSpan
+	s := make([]metaSpan, 0, 4*int(f.geo.Groups))
 	for g := uint32(0); g < f.geo.Groups; g++ {
-		if sp := f.superSpan(g); sp.end > sp.start {
-			s = append(s, labeledSpan{sp, fmt.Sprintf("group %d superblock and descriptors", g)})
+		for _, m := range f.groupMeta(g) {
+			if m.end > m.start {
+				s = append(s, m)
+			}
 		}
-		gd := &f.gds[g]
-		s = append(s,
-			labeledSpan{span{gd.BlockBitmap(), gd.BlockBitmap() + 1}, fmt.Sprintf("group %d block bitmap", g)},
-			labeledSpan{span{gd.InodeBitmap(), gd.InodeBitmap() + 1}, fmt.Sprintf("group %d inode bitmap", g)},
-			labeledSpan{span{gd.InodeTable(), gd.InodeTable() + f.geo.ItableBlocks}, fmt.Sprintf("group %d inode table", g)})
 	}
 	sort.Slice(s, func(i, j int) bool { return s[i].start < s[j].start })
 	for i := 1; i < len(s); i++ {
 		if s[i].start < s[i-1].end {
-			return nil, corruptf("%s at block %d overlaps %s (blocks %d..%d)", s[i].what, s[i].start, s[i-1].what, s[i-1].start, s[i-1].end-1)
+			return nil, corruptf("%s at block %d overlaps %s (blocks %d..%d)", s[i].name(), s[i].start, s[i-1].name(), s[i-1].start, s[i-1].end-1)
 		}
 	}
 	plain := make([]span, len(s))
@@ -107,8 +137,39 @@ func (f *FS) metaOverlap(start, end uint64) (span, bool) {
 }
 
 // IsMetadata reports whether blk is a superblock, descriptor, reserved
-// descriptor, bitmap or inode table block.
+// descriptor, bitmap, inode table or journal block.
 func (f *FS) IsMetadata(blk uint64) bool {
 	_, ok := f.metaOverlap(blk, blk+1)
 	return ok
+}
+
+// MetadataIn names the metadata structure holding the first block of
+// [start, start+n) that is metadata, with that block: "group 0 inode table
+// (block 35)". It returns "" when no block of the range is metadata, at the
+// cost of one binary search, so readers can check every extent they load.
+func (f *FS) MetadataIn(start, n uint64) string {
+	end := start + n
+	if end < start {
+		end = ^uint64(0)
+	}
+	sp, ok := f.metaOverlap(start, end)
+	if !ok {
+		return ""
+	}
+	blk := max(start, sp.start)
+	return fmt.Sprintf("%s (block %d)", f.metaName(blk), blk)
+}
+
+// metaName names the structure metadata block blk belongs to. It scans
+// every group, which is fine on the error paths that call it.
+func (f *FS) metaName(blk uint64) string {
+	for g := uint32(0); g < f.geo.Groups; g++ {
+		for _, m := range f.groupMeta(g) {
+			if blk >= m.start && blk < m.end {
+				return m.name()
+			}
+		}
+	}
+	// The journal's blocks are the only other metadata (checkJournal).
+	return fmt.Sprintf("journal (inode %d)", f.sb.JournalInum)
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -120,7 +121,7 @@ func openStream(path string) (*stream, error) {
 	case Bzip2:
 		s.r = bzip2.NewReader(br)
 	case Xz:
-		s.r, err = xz.NewReader(br)
+		s.r, err = xz.NewReader(newXzGuard(br))
 	case Zstd:
 		var z *zstd.Decoder
 		z, err = zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow))
@@ -147,7 +148,9 @@ const (
 
 // Probe reports whether path holds a tar archive, plain or compressed:
 // its first decompressed 512-byte block is a tar header with a valid
-// checksum. It reads no further than that block.
+// checksum. It reads no further than that block. It fails when path cannot
+// be read, and with the ErrInvalid cause when decompressing that block
+// would take more memory than Open allows (ErrDictTooLarge).
 func Probe(path string) (bool, Compression, error) {
 	s, err := openStream(path)
 	if err != nil {
@@ -159,6 +162,9 @@ func Probe(path string) (bool, Compression, error) {
 	defer s.Close()
 	block := make([]byte, blockSize)
 	if _, err := io.ReadFull(s.r, block); err != nil {
+		if errors.Is(err, ErrInvalid) {
+			return false, s.comp, fmt.Errorf("tarsource: %s: %w", path, err)
+		}
 		return false, s.comp, nil
 	}
 	return validHeader(block), s.comp, nil

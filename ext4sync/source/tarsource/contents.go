@@ -56,7 +56,7 @@ func (c *contents) Each(fn func(n *tree.Node, r io.Reader) error) error {
 			return fmt.Errorf("tarsource: %s: %w: ends before entry %d", c.archive, ErrChanged, c.files[next].entry)
 		}
 		if err != nil {
-			return fmt.Errorf("tarsource: %s: after %d entries: %w: %v", c.archive, index, ErrCorrupt, err)
+			return fmt.Errorf("tarsource: %s: after %d entries: %w", c.archive, index, readError(err))
 		}
 		f := c.files[next]
 		if index != f.entry {
@@ -79,7 +79,7 @@ func (c *contents) one(f fileRef, tr *tar.Reader, fn func(n *tree.Node, r io.Rea
 		return err
 	}
 	if _, err := io.Copy(io.Discard, cr); err != nil {
-		return fmt.Errorf("tarsource: %s: entry %d %q: %w: %v", c.archive, f.entry, f.name, ErrCorrupt, err)
+		return fmt.Errorf("tarsource: %s: entry %d %q: %w", c.archive, f.entry, f.name, readError(err))
 	}
 	if cr.n != f.node.Size {
 		return fmt.Errorf("tarsource: %s: entry %d %q: %w: %d bytes, expected %d", c.archive, f.entry, f.name, ErrCorrupt, cr.n, f.node.Size)

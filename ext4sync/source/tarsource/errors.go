@@ -1,6 +1,9 @@
 package tarsource
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrInvalid is matched (errors.Is) by every error that means the archive
 // itself is unacceptable: hostile, corrupt, truncated or too large. The CLI
@@ -45,7 +48,20 @@ var (
 	ErrTooMany = newInvalid("too many entries or too much metadata")
 	// ErrNotTar: the file is not a tar archive in any known compression.
 	ErrNotTar = newInvalid("not a tar archive")
+	// ErrDictTooLarge: an xz block asks for a dictionary larger than the
+	// decompressor may allocate.
+	ErrDictTooLarge = newInvalid("compression dictionary too large")
 )
+
+// readError classifies a failure reading the decompressed tar stream: a
+// cause of ErrInvalid the decompressor's guard found stays itself, any
+// other failure is ErrCorrupt.
+func readError(err error) error {
+	if errors.Is(err, ErrInvalid) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrCorrupt, err)
+}
 
 // ErrChanged reports an archive that differs, when Contents re-reads it,
 // from what Open saw.

@@ -60,7 +60,7 @@ func TestHostile(t *testing.T) {
 
 func TestErrorsAreDistinct(t *testing.T) {
 	all := []error{ErrAbsolute, ErrDotDot, ErrThroughSymlink, ErrNameTooLong, ErrBadLink, ErrUnknownType,
-		ErrMissingParent, ErrBadEntry, ErrCorrupt, ErrTooLarge, ErrTooMany, ErrNotTar}
+		ErrMissingParent, ErrBadEntry, ErrCorrupt, ErrTooLarge, ErrTooMany, ErrNotTar, ErrDictTooLarge}
 	for i, a := range all {
 		for j, b := range all {
 			if (i == j) != errors.Is(a, b) {

@@ -122,7 +122,7 @@ func (r *reader) scan(s *stream) error {
 			if index == 0 && s.comp == None && errors.Is(err, tar.ErrHeader) {
 				return fmt.Errorf("tarsource: %s: %w", r.archive, ErrNotTar)
 			}
-			return fmt.Errorf("tarsource: %s: after %d entries: %w: %v", r.archive, index, ErrCorrupt, err)
+			return fmt.Errorf("tarsource: %s: after %d entries: %w", r.archive, index, readError(err))
 		}
 		if index >= r.opts.MaxEntries {
 			return fmt.Errorf("tarsource: %s: %w: over %d entries", r.archive, ErrTooMany, r.opts.MaxEntries)
@@ -139,7 +139,7 @@ func (r *reader) scan(s *stream) error {
 	// trailer (length, CRC) is checked; a truncated one is corrupt.
 	if s.comp != None {
 		if _, err := io.Copy(io.Discard, io.LimitReader(s.r, trailerLimit)); err != nil {
-			return fmt.Errorf("tarsource: %s: %s stream after the tar end: %w: %v", r.archive, s.comp, ErrCorrupt, err)
+			return fmt.Errorf("tarsource: %s: %s stream after the tar end: %w", r.archive, s.comp, readError(err))
 		}
 	}
 	return nil

@@ -127,6 +127,7 @@ type Contributor struct {
 // contributors. snapshot 0 means unknown.
 func newReport(m *measurement, files FileCounts, top int, snapshot, reserve int64) *Report {
 	d, a, lb := m.diff, m.attribution, m.bound
+	n := max(0, min(top, len(a.Contributors)))
 	r := &Report{
 		Schema:            ReportSchema,
 		PredictedCOWBytes: d.COWBytes,
@@ -143,7 +144,7 @@ func newReport(m *measurement, files FileCounts, top int, snapshot, reserve int6
 		BlockBytes:        int64(a.BlockSize),
 		BlocksChanged:     a.BlocksChanged,
 		Reasons:           make([]Reason, 0, len(a.Categories)),
-		TopContributors:   make([]Contributor, 0, max(0, min(top, len(a.Contributors)))),
+		TopContributors:   make([]Contributor, 0, n),
 		BaseSHA256:        d.OldSHA256,
 		ImageSHA256:       d.NewSHA256,
 		Files:             files,
@@ -151,7 +152,7 @@ func newReport(m *measurement, files FileCounts, top int, snapshot, reserve int6
 	for _, c := range a.Categories {
 		r.Reasons = append(r.Reasons, Reason{Reason: string(c.Category), Blocks: c.Blocks, Units: c.Units})
 	}
-	for _, c := range a.Contributors[:cap(r.TopContributors)] {
+	for _, c := range a.Contributors[:n] {
 		r.TopContributors = append(r.TopContributors, Contributor{Name: c.Name, Kind: c.Kind, Blocks: c.Blocks,
 			Units: c.Units, SoleUnits: c.SoleUnits, UnitShare: c.Share})
 	}

@@ -60,6 +60,9 @@ const DefaultTop = 10
 //     shared one split among its contributors by the changed blocks each
 //     has in it (the shares of all contributors add up to units_changed;
 //     rows are ranked by it), blocks the changed blocks charged to it.
+//     With a write unit smaller than a block, reasons and contributors
+//     count every unit of a changed block, even one whose bytes are equal
+//     (units_changed and the map count only units that differ).
 //   - base_sha256, image_sha256: hex sha256 of the base and the new image.
 //   - files: {added, changed, removed, unchanged} path counts.
 //   - artifact_name, software_version: as written into the artifact.

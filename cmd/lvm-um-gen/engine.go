@@ -19,9 +19,9 @@ import (
 func newEngineBuilder() generator.Builder { return engineBuilder{} }
 
 // engineBuilder adapts ext4sync.SyncImage to generator.Builder: it reads
-// the rootfs (directory, tar or ext4 image), syncs it onto an overlay of the base and writes
-// the image, then turns the engine's per-path block lists into write-unit
-// contributors.
+// the rootfs (directory, tar or ext4 image), syncs it onto an overlay of
+// the base and writes the image, then hands the engine's per-path block
+// lists to the generator, which ranks contributors with blockmap/attrib.
 //
 // The engine gets the command's context, so Ctrl-C stops the sync between
 // paths, and blockmap/placement's cost-aware policy for the request's

@@ -91,43 +91,15 @@ func (a *applier) digest(files map[plan.Ref]*contentFile) error {
 		}
 		return nil
 	}
-	total, done := int64(len(files)), int64(0)
-	progress(a.o, PhaseDigest, 0, total)
-	seen := make(map[plan.Ref]bool)
-	var own error // ours, already in context; the source's get wrapped
-	err := a.want.Contents.Each(func(n *tree.Node, r io.Reader) error {
-		if own = a.step(PhaseDigest, done, total); own != nil {
-			return own
-		}
-		var cf *contentFile
-		var ref plan.Ref
-		if cf, ref, own = a.sourceFile(files, n); own != nil {
-			return own
-		}
-		if seen[ref] {
-			own = fmt.Errorf("ext4sync: source gave content for %s (inode %v) twice", displayPath(n.Path), ref)
-			return own
-		}
-		seen[ref] = true
-		if cf == nil {
-			return nil // kept from the image: skipContent
-		}
-		d, err := tree.DigestReader(r, n.Size)
+	err := a.eachFile(files, PhaseDigest, make(map[plan.Ref]bool), func(cf *contentFile, r io.Reader) error {
+		d, err := tree.DigestReader(r, cf.in.Node.Size)
 		if err != nil {
-			return fmt.Errorf("%s: %w", displayPath(n.Path), err)
+			return fmt.Errorf("ext4sync: read source contents: %s: %w", displayPath(cf.in.Node.Path), err)
 		}
-		if own = a.setDigests(cf, d, bs); own != nil {
-			return own
-		}
-		done++
-		progress(a.o, PhaseDigest, done, total)
-		return nil
+		return a.setDigests(cf, d, bs)
 	})
-	switch {
-	case own != nil:
-		return own
-	case err != nil:
-		return fmt.Errorf("ext4sync: read source contents: %w", err)
+	if err != nil {
+		return err
 	}
 	for _, cf := range files {
 		if cf.blocks == nil {
@@ -148,11 +120,21 @@ func (a *applier) setDigests(cf *contentFile, d tree.Digests, bs int) error {
 
 // fill writes the content, in the source's order, where the layout put it.
 func (a *applier) fill(files map[plan.Ref]*contentFile) error {
+	return a.eachFile(files, PhaseContent, a.visited, a.fillOne)
+}
+
+// eachFile walks the source's content once, in its order, calling fn for
+// every file of files with a reader of its bytes. It refuses content for
+// paths that are not regular files of the tree and content given twice
+// (seen records the refs met), skips paths kept from the image, and
+// reports progress as phase. fn's errors are returned as they are; the
+// source's own are wrapped.
+func (a *applier) eachFile(files map[plan.Ref]*contentFile, phase string, seen map[plan.Ref]bool, fn func(*contentFile, io.Reader) error) error {
 	total, done := int64(len(files)), int64(0)
-	progress(a.o, PhaseContent, 0, total)
-	var own error
+	progress(a.o, phase, 0, total)
+	var own error // ours, already in context; the source's get wrapped
 	err := a.want.Contents.Each(func(n *tree.Node, r io.Reader) error {
-		if own = a.step(PhaseContent, done, total); own != nil {
+		if own = a.step(phase, done, total); own != nil {
 			return own
 		}
 		var cf *contentFile
@@ -160,19 +142,19 @@ func (a *applier) fill(files map[plan.Ref]*contentFile) error {
 		if cf, ref, own = a.sourceFile(files, n); own != nil {
 			return own
 		}
-		if a.visited[ref] {
+		if seen[ref] {
 			own = fmt.Errorf("ext4sync: source gave content for %s (inode %v) twice", displayPath(n.Path), ref)
 			return own
 		}
-		a.visited[ref] = true
+		seen[ref] = true
 		if cf == nil {
-			return nil
+			return nil // kept from the image: skipContent
 		}
-		if own = a.fillOne(cf, r); own != nil {
+		if own = fn(cf, r); own != nil {
 			return own
 		}
 		done++
-		progress(a.o, PhaseContent, done, total)
+		progress(a.o, phase, done, total)
 		return nil
 	})
 	switch {

@@ -28,6 +28,9 @@ type ImageOptions struct {
 	FakeTime  int64  // E2FSPROGS_FAKE_TIME; 0 means DefaultFakeTime
 	// Features are extra -O arguments (e.g. "^has_journal").
 	Features []string
+	// InodeSize is mkfs's -I (128 for inodes without the extra fields);
+	// 0 leaves mkfs's default (256).
+	InodeSize int
 	// NormalizeTimes rewrites every inode's atime, ctime and crtime to its
 	// mtime after mkfs (ctime otherwise comes from the source's st_ctime,
 	// the one thing a test cannot set), so images are byte-reproducible.
@@ -55,6 +58,9 @@ func (o ImageOptions) MkfsArgs() []string {
 	}
 	for _, f := range o.Features {
 		args = append(args, "-O", f)
+	}
+	if o.InodeSize != 0 {
+		args = append(args, "-I", strconv.Itoa(o.InodeSize))
 	}
 	return args
 }

@@ -161,7 +161,7 @@ func syncWith(f *fs.FS, src *tree.Tree, o Options, rec *recorder) (*Result, erro
 		return nil, fmt.Errorf("ext4sync: read image tree: %w", err)
 	}
 	progress(o, PhaseRead, 1, 1)
-	want, kept := keepLostFound(oldState, src)
+	want, kept := keepLostFound(oldState, fitTimes(f, src))
 	p, err := plan.Make(oldState, want)
 	if err != nil {
 		return nil, fmt.Errorf("ext4sync: plan: %w", err)

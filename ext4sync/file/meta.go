@@ -46,10 +46,7 @@ func (i *Inode) Node() (*tree.Node, error) {
 // metadata already matches is left untouched, old atime/ctime included.
 func (i *Inode) SetMeta(n *tree.Node) bool {
 	mode := i.raw.Mode&disk.ModeTypeMask | uint16(n.Mode)&permMask
-	mt, mtx := disk.EncodeTime(n.Mtime.Sec, n.Mtime.Nsec)
-	if !i.coversExtra(offMtimeExtra) {
-		mtx = 0
-	}
+	mt, mtx := i.encodeTime(n.Mtime, offMtimeExtra)
 	changed := mode != i.raw.Mode || n.UID != i.raw.UID() || n.GID != i.raw.GID() ||
 		mt != i.raw.Mtime || mtx != i.raw.MtimeExtra
 	if !changed {
@@ -79,29 +76,41 @@ func (i *Inode) coversExtra(off int) bool {
 	return disk.GoodOldInodeSize+int(i.raw.ExtraIsize) >= off+extraFieldSize
 }
 
+// encodeTime is t as the inode stores it in the field whose extra half
+// is at extraOff: clamped and truncated as the kernel does
+// (disk.TruncateTime) when the inode has no room for that extra half,
+// whose value is then 0. A 128-byte inode thus holds 2100-01-01 as
+// 2038-01-19 03:14:07, never as the wrapped 1963-11-25.
+func (i *Inode) encodeTime(t tree.Time, extraOff int) (base, extra uint32) {
+	hasExtra := i.coversExtra(extraOff)
+	sec, nsec := disk.TruncateTime(t.Sec, t.Nsec, hasExtra)
+	base, extra = disk.EncodeTime(sec, nsec)
+	if !hasExtra {
+		extra = 0
+	}
+	return base, extra
+}
+
 // stampTime is the time the other timestamps of a written inode get:
 // SOURCE_DATE_EPOCH when set, else the inode's mtime.
-func (i *Inode) stampTime() (base, extra uint32) {
+func (i *Inode) stampTime() tree.Time {
 	if i.opts.SourceDateEpoch != nil {
-		return disk.EncodeTime(*i.opts.SourceDateEpoch, 0)
+		return tree.Time{Sec: *i.opts.SourceDateEpoch}
 	}
-	return i.raw.Mtime, i.raw.MtimeExtra
+	var t tree.Time
+	t.Sec, t.Nsec = disk.DecodeTime(i.raw.Mtime, i.raw.MtimeExtra)
+	if !i.coversExtra(offMtimeExtra) {
+		t.Sec, t.Nsec = int64(int32(i.raw.Mtime)), 0
+	}
+	return t
 }
 
 // stampTimes sets atime, ctime and crtime of a written inode.
 func (i *Inode) stampTimes() {
-	b, x := i.stampTime()
-	i.raw.Atime, i.raw.Ctime = b, b
-	if i.coversExtra(offAtimeExtra) {
-		i.raw.AtimeExtra = x
-	}
-	if i.coversExtra(offCtimeExtra) {
-		i.raw.CtimeExtra = x
-	}
+	t := i.stampTime()
+	i.raw.Atime, i.raw.AtimeExtra = i.encodeTime(t, offAtimeExtra)
+	i.raw.Ctime, i.raw.CtimeExtra = i.encodeTime(t, offCtimeExtra)
 	if i.coversExtra(offCrtime) {
-		i.raw.Crtime = b
-	}
-	if i.coversExtra(offCrtimeExtra) {
-		i.raw.CrtimeExtra = x
+		i.raw.Crtime, i.raw.CrtimeExtra = i.encodeTime(t, offCrtimeExtra)
 	}
 }

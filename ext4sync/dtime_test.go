@@ -10,8 +10,6 @@ import (
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
 )
 
 // Property (issue 14, item 2): whatever SOURCE_DATE_EPOCH is, a release
@@ -69,15 +67,7 @@ func TestDeletionTimeProperty(t *testing.T) {
 // inodesCount is the image's s_inodes_count.
 func inodesCount(t *testing.T, img string) uint32 {
 	t.Helper()
-	dev, err := overlay.Open(img, overlay.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
-	f, err := fs.Open(dev, fs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, f := openOverlayFS(t, img)
 	return f.InodesCount()
 }
 

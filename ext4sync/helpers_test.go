@@ -104,3 +104,19 @@ func fileSHA256(t testing.TB, path string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// openOverlayFS opens the filesystem of img on an overlay (closed at
+// cleanup), so writes never reach img.
+func openOverlayFS(t testing.TB, img string) (*overlay.Device, *fs.FS) {
+	t.Helper()
+	dev, err := overlay.Open(img, overlay.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	f, err := fs.Open(dev, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dev, f
+}

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
 )
 
 // smallTree is a rootfs-like mix of every kind of node, small enough that
@@ -55,15 +53,7 @@ func TestNoOpOnMkfsBase(t *testing.T) {
 	src := genSource(t, 2, smallTree(c.img.BlockSize))
 	normalizeForMkfs(t, src, ext4test.DefaultFakeTime)
 	base := ext4test.BuildImage(t, src, c.img)
-	dev, err := overlay.Open(base, overlay.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
-	f, err := fs.Open(dev, fs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dev, f := openOverlayFS(t, base)
 	res, err := Sync(f, readTree(t, src), Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/lvm-um-gen/lvm-um-gen/generator/manifest"
 	"github.com/mendersoftware/mender-artifact/artifact"
 	"github.com/mendersoftware/mender-artifact/awriter"
 	"github.com/mendersoftware/mender-artifact/handlers"
@@ -36,17 +37,18 @@ const MaxEpoch = 1<<33 - 1
 
 // Meta-data keys written into the artifact's header (flat: numbers and
 // strings only), so the device and the server can see what the release
-// was sized for.
+// was sized for. The device module reads them too; they are defined in
+// generator/manifest, next to the manifest's own key.
 const (
-	MetaPredictedCOW  = "predicted_cow_bytes"
-	MetaWriteUnit     = "write_unit_bytes"
-	MetaChunk         = "chunk_bytes"
-	MetaSnapshot      = "snapshot_bytes"
-	MetaReserve       = "reserve_bytes"
-	MetaBaseSHA256    = "base_sha256"
-	MetaImageBytes    = "image_bytes"
-	MetaUnitsChanged  = "units_changed"
-	MetaChunksChanged = "chunks_changed"
+	MetaPredictedCOW  = manifest.MetaPredictedCOW
+	MetaWriteUnit     = manifest.MetaWriteUnit
+	MetaChunk         = manifest.MetaChunk
+	MetaSnapshot      = manifest.MetaSnapshot
+	MetaReserve       = manifest.MetaReserve
+	MetaBaseSHA256    = manifest.MetaBaseSHA256
+	MetaImageBytes    = manifest.MetaImageBytes
+	MetaUnitsChanged  = manifest.MetaUnitsChanged
+	MetaChunksChanged = manifest.MetaChunksChanged
 )
 
 // ArtifactSpec is everything about the artifact that is not the image.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -58,28 +59,16 @@ func TestChunkHasherAgrees(t *testing.T) {
 			h.Write(rest[:k])
 			rest = rest[k:]
 		}
-		if got := h.Sums(); !equalHashes(got, want) || h.Written() != int64(size) {
+		if got := h.Sums(); !slices.Equal(got, want) || h.Written() != int64(size) {
 			t.Fatalf("size %d: ChunkHasher gave %d hashes, want %d (or differ)", size, len(got), len(want))
 		}
 		for _, o := range []HashOptions{{}, {ReadSize: 1, Workers: 1}, {ReadSize: 3 * chunk, Workers: 3}, {ReadSize: 64 * chunk, Workers: 2}} {
 			got, n, err := HashChunks(context.Background(), bytes.NewReader(img), chunk, o)
-			if err != nil || n != int64(size) || !equalHashes(got, want) {
+			if err != nil || n != int64(size) || !slices.Equal(got, want) {
 				t.Fatalf("size %d, %+v: HashChunks gave %d hashes, %d bytes, %v", size, o, len(got), n, err)
 			}
 		}
 	}
-}
-
-func equalHashes(a, b []ChunkHash) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // countingReader records the size of every Read call.

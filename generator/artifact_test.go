@@ -57,7 +57,7 @@ func TestGenerateArtifactReadsBack(t *testing.T) {
 		"chunk_bytes": float64(4096), "snapshot_bytes": float64(32 * generator.MiB), "reserve_bytes": float64(8 * generator.MiB),
 		"base_sha256": baseSum, "image_bytes": float64(imageSize), "units_changed": float64(3), "chunks_changed": float64(514),
 	}
-	if len(rb.Meta) != len(wantMeta) {
+	if _, ok := rb.Meta["lvm_um_manifest"].(string); !ok || len(rb.Meta) != len(wantMeta)+1 {
 		t.Fatalf("meta-data %v", rb.Meta)
 	}
 	for k, v := range wantMeta {

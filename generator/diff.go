@@ -86,8 +86,12 @@ func (p *imagePair) close() {
 	p.new.Close()
 }
 
-// sums hashes both images as a diff streams them.
-type sums struct{ old, new hash.Hash }
+// sums hashes both images as a diff streams them and, when chunks is
+// set, the old image chunk by chunk for the base manifest.
+type sums struct {
+	old, new hash.Hash
+	chunks   *blockmap.ChunkHasher
+}
 
 func newSums() *sums { return &sums{old: sha256.New(), new: sha256.New()} }
 
@@ -97,6 +101,9 @@ func (s *sums) options(progress func(int64)) blockmap.DiffOptions {
 	o := blockmap.DiffOptions{Window: func(old, new []byte) {
 		s.old.Write(old)
 		s.new.Write(new)
+		if s.chunks != nil {
+			s.chunks.Write(old)
+		}
 	}}
 	if progress != nil {
 		var last int64

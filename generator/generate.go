@@ -11,6 +11,7 @@ import (
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/svgmap"
 	"github.com/lvm-um-gen/lvm-um-gen/generator/basesource"
+	"github.com/lvm-um-gen/lvm-um-gen/generator/manifest"
 	"github.com/mendersoftware/mender-artifact/artifact"
 )
 
@@ -180,8 +181,8 @@ type measured struct {
 }
 
 // buildAndMeasure runs the builder into dir/rootfs and compares the result
-// with the base.
-func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string) (*measured, error) {
+// with the base, building the base manifest too when withManifest.
+func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, withManifest bool) (*measured, error) {
 	basePath, cleanup, err := basesource.Resolve(o.BasePath, basesource.Options{TempDir: dir, VerifyKey: o.BaseVerifyKey})
 	if err != nil {
 		if errors.Is(err, basesource.ErrInvalid) {
@@ -211,7 +212,7 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string) (*m
 		}
 		progress = o.Progress.Add
 	}
-	m, err := measure(ctx, o.BasePath, image, o.Geometry, res.Touched, progress)
+	m, err := measure(ctx, o.BasePath, image, o.Geometry, res.Touched, progress, withManifest)
 	if o.Progress != nil {
 		o.Progress.Finish()
 	}
@@ -239,7 +240,7 @@ func Estimate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	m, err := buildAndMeasure(ctx, b, o, dir)
+	m, err := buildAndMeasure(ctx, b, o, dir, false)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +269,7 @@ func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 	}
 	defer os.RemoveAll(dir)
 
-	m, err := buildAndMeasure(ctx, b, o, dir)
+	m, err := buildAndMeasure(ctx, b, o, dir, true)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +292,12 @@ func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 	if o.NoBaseChecksum {
 		spec.BaseChecksum = ""
 	}
-	spec.MetaData = metaData(r)
+	encoded, err := m.m.manifest.Encode()
+	if err != nil {
+		return nil, err
+	}
+	r.ManifestBytes = int64(len(encoded))
+	spec.MetaData = metaData(r, encoded)
 	if err := os.Chmod(m.image, outputMode); err != nil {
 		return nil, err
 	}
@@ -391,9 +397,11 @@ func stageMap(path string, m *measurement) (*tempOutput, error) {
 	return t, nil
 }
 
-// metaData is the artifact's flat meta-data.
-func metaData(r *Report) map[string]any {
+// metaData is the artifact's meta-data: the flat keys and the encoded
+// base manifest (generator/manifest).
+func metaData(r *Report, encodedManifest string) map[string]any {
 	return map[string]any{
+		manifest.MetaKey:  encodedManifest,
 		MetaPredictedCOW:  r.PredictedCOWBytes,
 		MetaWriteUnit:     r.WriteUnitBytes,
 		MetaChunk:         r.ChunkBytes,

@@ -7,6 +7,7 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/bound"
+	"github.com/lvm-um-gen/lvm-um-gen/generator/manifest"
 )
 
 // measurement is the built image against the base: what writing it
@@ -16,12 +17,16 @@ type measurement struct {
 	diff        *Diff
 	attribution *attrib.Report
 	bound       bound.Bound
+	// manifest is the base manifest the artifact carries (generate only).
+	manifest *manifest.Manifest
 }
 
 // measure compares the built image with the base in one streaming pass
 // (blockmap/bound.Measure, hashing both on the way), charging changed
-// blocks to paths as touched says. progress is as DiffImages'.
-func measure(ctx context.Context, basePath, imagePath string, g Geometry, touched []attrib.Touch, progress func(int64)) (*measurement, error) {
+// blocks to paths as touched says. progress is as DiffImages'. With
+// withManifest it also hashes the base chunk by chunk on the way and
+// builds the base manifest.
+func measure(ctx context.Context, basePath, imagePath string, g Geometry, touched []attrib.Touch, progress func(int64), withManifest bool) (*measurement, error) {
 	p, err := openPair(basePath, imagePath)
 	if err != nil {
 		return nil, err
@@ -29,6 +34,11 @@ func measure(ctx context.Context, basePath, imagePath string, g Geometry, touche
 	defer p.close()
 	sums := newSums()
 	m := g.Model(p.size)
+	if withManifest {
+		if sums.chunks, err = blockmap.NewChunkHasher(m.Chunk); err != nil {
+			return nil, err
+		}
+	}
 	r, err := bound.Measure(ctx, p.old, p.new, p.size, m, touched, sums.options(progress))
 	if err != nil {
 		return nil, ctxOr(ctx, err)
@@ -37,7 +47,17 @@ func measure(ctx context.Context, basePath, imagePath string, g Geometry, touche
 	if err != nil {
 		return nil, fmt.Errorf("lower bound: %w", err)
 	}
-	return &measurement{model: m, diff: sums.diff(r.Result, r.Units), attribution: r.Attribution, bound: lb}, nil
+	out := &measurement{model: m, diff: sums.diff(r.Result, r.Units), attribution: r.Attribution, bound: lb}
+	if withManifest {
+		changed, err := changedChunks(ctx, p.old, p.new, m, r.Units)
+		if err != nil {
+			return nil, ctxOr(ctx, err)
+		}
+		if out.manifest, err = newManifest(m, out.diff, sums.chunks.Sums(), changed); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // mapUnits are the changed units as the map draws them: attribution's,

@@ -68,6 +68,8 @@ const DefaultTop = 10
 //   - artifact_name, software_version: as written into the artifact.
 //   - artifact_path, artifact_bytes: the artifact written; omitted when none
 //     was (refusal, estimate).
+//   - manifest_bytes: size of the encoded base manifest in the artifact's
+//     meta-data (generator/manifest); omitted when no artifact was written.
 //   - image_path: the new image kept by --image-out; omitted when not kept.
 type Report struct {
 	Schema            int           `json:"schema"`
@@ -95,6 +97,7 @@ type Report struct {
 	SoftwareVersion   string        `json:"software_version,omitempty"`
 	ArtifactPath      string        `json:"artifact_path,omitempty"`
 	ArtifactBytes     int64         `json:"artifact_bytes,omitempty"`
+	ManifestBytes     int64         `json:"manifest_bytes,omitempty"`
 	ImagePath         string        `json:"image_path,omitempty"`
 }
 

@@ -15,10 +15,21 @@ import (
 
 // Artifact constants: what an lvm-um update is to the Mender client.
 const (
-	// UpdateModule is the payload type the lvm-um update module handles.
+	// UpdateModule is the payload type of a full artifact: one payload
+	// file, PayloadName, holding the whole new image. The 2021 prototype
+	// module and the lvm-um module both install it.
 	UpdateModule = "lvm-um"
 	// PayloadName is the file name of the image inside the artifact.
 	PayloadName = "rootfs"
+	// DeltaModule is the payload type of a delta artifact: one payload
+	// file, DeltaPayloadName, an Android sparse image of the chunks that
+	// differ from the base (generator/sparse). Only the lvm-um module is
+	// installed under this name, so a device running the prototype, which
+	// would dd the sparse file over its snapshot, refuses the artifact
+	// before any module runs.
+	DeltaModule = "lvm-um-delta"
+	// DeltaPayloadName is the delta's payload file name.
+	DeltaPayloadName = "rootfs.simg"
 	// artifactFormat and artifactVersion: a Mender format 3 artifact,
 	// the only one that carries module-image payloads.
 	artifactFormat  = "mender"
@@ -72,6 +83,8 @@ type ArtifactSpec struct {
 	// (SOURCE_DATE_EPOCH, or 0), so the output does not depend on when
 	// or by whom it was made.
 	Epoch int64
+	// PayloadType is UpdateModule ("" means it) or DeltaModule.
+	PayloadType string
 }
 
 // CheckCompression reports whether id names a mender-artifact compressor.
@@ -122,7 +135,7 @@ func (s *ArtifactSpec) typeInfo() (*artifact.TypeInfoV3, error) {
 		}
 		depends[k] = v
 	}
-	typ := UpdateModule
+	typ := s.payloadType()
 	ti := &artifact.TypeInfoV3{
 		Type:                   &typ,
 		ArtifactProvides:       provides,
@@ -134,9 +147,29 @@ func (s *ArtifactSpec) typeInfo() (*artifact.TypeInfoV3, error) {
 	return ti, nil
 }
 
-// WriteArtifact writes a Mender format 3 module-image artifact of type
-// lvm-um to w, with the single payload file payloadPath, whose base name
-// must be "rootfs". It stops with ctx.Err() soon after ctx is cancelled
+// payloadType is the spec's payload type, UpdateModule by default.
+func (s *ArtifactSpec) payloadType() string {
+	if s.PayloadType == "" {
+		return UpdateModule
+	}
+	return s.PayloadType
+}
+
+// payloadName is the payload file name that goes with the type.
+func (s *ArtifactSpec) payloadName() (string, error) {
+	switch s.payloadType() {
+	case UpdateModule:
+		return PayloadName, nil
+	case DeltaModule:
+		return DeltaPayloadName, nil
+	}
+	return "", fmt.Errorf("payload type %q: want %q or %q", s.PayloadType, UpdateModule, DeltaModule)
+}
+
+// WriteArtifact writes a Mender format 3 module-image artifact of the
+// spec's payload type (lvm-um or lvm-um-delta) to w, with the single
+// payload file payloadPath, whose base name must be "rootfs" for lvm-um
+// and "rootfs.simg" for lvm-um-delta. It stops with ctx.Err() soon after ctx is cancelled
 // (the library's first pass, hashing the payload, is not interruptible).
 // The library's own temporary files (a compressed header and the whole
 // compressed payload, in os.TempDir, i.e. $TMPDIR) are removed on every
@@ -152,8 +185,12 @@ func (s *ArtifactSpec) typeInfo() (*artifact.TypeInfoV3, error) {
 // deterministic (RSA PKCS #1 v1.5, ECDSA with RFC 6979 nonces), and the
 // parallel compressors give the same bytes whatever GOMAXPROCS is.
 func WriteArtifact(ctx context.Context, w io.Writer, spec *ArtifactSpec, payloadPath string, progress Progress) error {
-	if filepath.Base(payloadPath) != PayloadName {
-		return fmt.Errorf("artifact: payload %s must be named %q", payloadPath, PayloadName)
+	name, err := spec.payloadName()
+	if err != nil {
+		return fmt.Errorf("artifact: %w", err)
+	}
+	if filepath.Base(payloadPath) != name {
+		return fmt.Errorf("artifact: a %s payload %s must be named %q", spec.payloadType(), payloadPath, name)
 	}
 	if len(spec.DeviceTypes) == 0 {
 		return fmt.Errorf("artifact: no device type")
@@ -182,7 +219,7 @@ func WriteArtifact(ctx context.Context, w io.Writer, spec *ArtifactSpec, payload
 			}
 		}
 	}
-	handler := handlers.NewModuleImage(UpdateModule)
+	handler := handlers.NewModuleImage(spec.payloadType())
 	if err := handler.SetUpdateFiles([]*handlers.DataFile{{Name: payloadPath}}); err != nil {
 		return fmt.Errorf("artifact: %w", err)
 	}

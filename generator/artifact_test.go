@@ -181,8 +181,10 @@ func TestParseSigningKeyRejects(t *testing.T) {
 // expects identical artifacts.
 func TestGenerateDeterministic(t *testing.T) {
 	priv, _ := pemKey(t, true)
-	for _, comp := range []string{"gzip", "zstd_fast", "none"} {
+	for _, comp := range []string{"gzip", "zstd_fast", "none", "gzip-delta"} {
 		t.Run(comp, func(t *testing.T) {
+			delta := strings.HasSuffix(comp, "-delta")
+			comp := strings.TrimSuffix(comp, "-delta")
 			var outputs [][]byte
 			for run := 0; run < 2; run++ {
 				f := newFixture(t)
@@ -192,6 +194,7 @@ func TestGenerateDeterministic(t *testing.T) {
 				}
 				f.opts.Artifact.Signer = signer
 				f.opts.Artifact.Compression = comp
+				f.opts.Delta = delta
 				f.opts.Artifact.Scripts = []string{
 					writeScript(t, f.dir, "ArtifactInstall_Enter_10"),
 					writeScript(t, f.dir, "ArtifactInstall_Enter_20"),

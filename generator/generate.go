@@ -40,6 +40,10 @@ type Options struct {
 	MapPath        string // write the SVG map of the units, coloured by why they changed, here (generate and estimate), also on refusal
 	NoBaseChecksum bool   // do not make the artifact depend on the base's checksum
 	Artifact       ArtifactSpec
+	// Delta writes an lvm-um-delta artifact whose payload holds only the
+	// chunks that differ from the base (an Android sparse image) instead
+	// of an lvm-um artifact holding the whole image.
+	Delta bool
 
 	Progress Progress // nil for none
 }
@@ -70,6 +74,9 @@ func (o *Options) validate(generate bool) error {
 	}
 	if o.OutputPath == "" {
 		return inputErr("-o", "required")
+	}
+	if o.Delta && o.NoBaseChecksum {
+		return inputErr("--delta", "cannot be used with --no-base-checksum: a delta applies only over the exact base, so it always depends on its checksum")
 	}
 	if o.Artifact.Name == "" {
 		return inputErr("-n", "artifact name required")
@@ -298,12 +305,24 @@ func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 	}
 	r.ManifestBytes = int64(len(encoded))
 	spec.MetaData = metaData(r, encoded)
-	if err := os.Chmod(m.image, outputMode); err != nil {
-		return nil, err
+	payload := m.image
+	r.PayloadType, r.PayloadBytes = UpdateModule, r.ImageBytes
+	if o.Delta {
+		spec.PayloadType = DeltaModule
+		payload = filepath.Join(dir, DeltaPayloadName)
+		if r.PayloadBytes, err = writeDelta(ctx, m.image, m.m.manifest, payload); err != nil {
+			return nil, err
+		}
+		r.PayloadType = DeltaModule
 	}
-	epoch := time.Unix(spec.Epoch, 0)
-	if err := os.Chtimes(m.image, epoch, epoch); err != nil {
-		return nil, err
+	for _, p := range []string{m.image, payload} {
+		if err := os.Chmod(p, outputMode); err != nil {
+			return nil, err
+		}
+		epoch := time.Unix(spec.Epoch, 0)
+		if err := os.Chtimes(p, epoch, epoch); err != nil {
+			return nil, err
+		}
 	}
 
 	art, err := createTempOutput(o.OutputPath)
@@ -311,7 +330,7 @@ func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 		return nil, &InputError{Input: "-o " + o.OutputPath, Err: err}
 	}
 	defer art.remove()
-	if err := WriteArtifact(ctx, art, &spec, m.image, o.Progress); err != nil {
+	if err := WriteArtifact(ctx, art, &spec, payload, o.Progress); err != nil {
 		return nil, err
 	}
 	size, err := art.finish()

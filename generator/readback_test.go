@@ -64,10 +64,12 @@ func readArtifact(t *testing.T, path string, verify func(msg, sig []byte) error)
 		return nil
 	}
 	store := &memStorer{files: rb.Payload}
-	h := handlers.NewModuleImage(generator.UpdateModule)
-	h.SetUpdateStorerProducer(memProducer{store})
-	if err := ar.RegisterHandler(h); err != nil {
-		t.Fatal(err)
+	for _, typ := range []string{generator.UpdateModule, generator.DeltaModule} {
+		h := handlers.NewModuleImage(typ)
+		h.SetUpdateStorerProducer(memProducer{store})
+		if err := ar.RegisterHandler(h); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := ar.ReadArtifact(); err != nil {
 		t.Fatalf("areader: %v", err)

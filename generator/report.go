@@ -68,6 +68,10 @@ const DefaultTop = 10
 //   - artifact_name, software_version: as written into the artifact.
 //   - artifact_path, artifact_bytes: the artifact written; omitted when none
 //     was (refusal, estimate).
+//   - payload_type, payload_bytes: the artifact's payload type, lvm-um (the
+//     whole image) or lvm-um-delta (--delta: an Android sparse image of the
+//     changed chunks), and the payload file's size before compression;
+//     omitted when no artifact was written.
 //   - manifest_bytes: size of the encoded base manifest in the artifact's
 //     meta-data (generator/manifest); omitted when no artifact was written.
 //   - image_path: the new image kept by --image-out; omitted when not kept.
@@ -97,6 +101,8 @@ type Report struct {
 	SoftwareVersion   string        `json:"software_version,omitempty"`
 	ArtifactPath      string        `json:"artifact_path,omitempty"`
 	ArtifactBytes     int64         `json:"artifact_bytes,omitempty"`
+	PayloadType       string        `json:"payload_type,omitempty"`
+	PayloadBytes      int64         `json:"payload_bytes,omitempty"`
 	ManifestBytes     int64         `json:"manifest_bytes,omitempty"`
 	ImagePath         string        `json:"image_path,omitempty"`
 }
@@ -203,7 +209,8 @@ func WriteSummary(w io.Writer, r *Report) error {
 		ew.printf("snapshot:      not given (needs at least %s)\n", FormatSize(r.NeededBytes))
 	}
 	if r.ArtifactPath != "" {
-		ew.printf("artifact:      %s, %s\n", r.ArtifactPath, FormatSize(r.ArtifactBytes))
+		ew.printf("artifact:      %s, %s (%s, payload %s before compression)\n", r.ArtifactPath, FormatSize(r.ArtifactBytes),
+			r.PayloadType, HumanSize(r.PayloadBytes))
 	}
 	if r.ImagePath != "" {
 		ew.printf("image:         %s\n", r.ImagePath)

@@ -25,6 +25,7 @@ type generateFlags struct {
 	depends        []string
 	scripts        []string
 	noBaseChecksum bool
+	delta          bool
 	imageOut       string
 	report         string
 	mapPath        string
@@ -44,12 +45,23 @@ and, when predicted COW + reserve fits in the snapshot, writes a Mender
 format 3 module-image artifact of type lvm-um with one payload file,
 rootfs, the full new image.
 
+With --delta the artifact is of type lvm-um-delta instead, and its one
+payload file, rootfs.simg, is an Android sparse image holding only the
+chunks that differ from the base (DONT_CARE elsewhere: "as the base"). A
+device installs it only with the lvm-um module, and only while its rootfs
+still matches the base wherever the delta does not write; the full
+artifact installs in any case. A delta always depends on the base's
+checksum, so --delta and --no-base-checksum exclude each other.
+
 The artifact provides rootfs-image.version (--software-version, default
 the artifact name) and rootfs-image.checksum (sha256 of the new image),
 clears rootfs-image.*, and depends on rootfs-image.checksum = sha256 of
 the base unless --no-base-checksum. Its meta-data records the prediction:
 predicted_cow_bytes, write_unit_bytes, chunk_bytes, snapshot_bytes,
-reserve_bytes, base_sha256, image_bytes, units_changed, chunks_changed.
+reserve_bytes, base_sha256, image_bytes, units_changed, chunks_changed,
+and, under lvm_um_manifest, the base manifest: a hash per chunk of the
+base and the chunks the release changes, with which the device measures
+its drift and its exact cost before it changes anything.
 
 When the release does not fit, nothing is written but the --report (with
 "fits": false) and the --map, the reason and the top contributors go to stderr and the
@@ -97,6 +109,7 @@ The summary goes to stdout; --quiet drops it and the progress bars
 	fs.StringArrayVarP(&f.depends, "depends", "d", nil, "extra type-info depends KEY:VALUE; repeatable")
 	fs.StringArrayVarP(&f.scripts, "script", "s", nil, "state script to include; repeatable")
 	fs.BoolVar(&f.noBaseChecksum, "no-base-checksum", false, "do not make the artifact depend on rootfs-image.checksum of the base")
+	fs.BoolVar(&f.delta, "delta", false, "write an lvm-um-delta artifact: only the chunks that differ from the base, as an Android sparse image (needs the lvm-um module on the device)")
 	fs.StringVar(&f.imageOut, "image-out", "", "also keep the new image here")
 	fs.StringVar(&f.report, "report", "", "write the JSON report here (also when refused)")
 	fs.StringVar(&f.mapPath, "map", "", "write an SVG map of the write units, coloured by why each changed, here")
@@ -147,6 +160,7 @@ func (a *app) runGenerate(cmd *cobra.Command, f *generateFlags) error {
 		ImageOut:        f.imageOut,
 		ReportPath:      f.report,
 		NoBaseChecksum:  f.noBaseChecksum,
+		Delta:           f.delta,
 		Progress:        a.progress(f.quiet),
 		SourceDateEpoch: epochSet,
 		Artifact: generator.ArtifactSpec{

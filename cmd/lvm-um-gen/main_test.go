@@ -110,6 +110,24 @@ func TestGenerate(t *testing.T) {
 	}
 }
 
+// TestGenerateDelta: --delta writes an lvm-um-delta artifact and says so.
+func TestGenerateDelta(t *testing.T) {
+	e := newEnv(t)
+	report := filepath.Join(e.out, "r.json")
+	code, stdout, stderr := e.run(t, context.Background(), e.generateArgs("--delta", "--report", report)...)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if !strings.Contains(stdout, "(lvm-um-delta, payload ") {
+		t.Errorf("summary does not name the delta payload:\n%s", stdout)
+	}
+	var r generator.Report
+	data, _ := os.ReadFile(report)
+	if err := json.Unmarshal(data, &r); err != nil || r.PayloadType != "lvm-um-delta" || r.PayloadBytes <= 0 || r.PayloadBytes >= imageSize/8 || r.ManifestBytes <= 0 {
+		t.Fatalf("report %s (%v)", data, err)
+	}
+}
+
 func TestGenerateQuietAndDeterministic(t *testing.T) {
 	var arts [][]byte
 	for i := 0; i < 2; i++ {
@@ -191,6 +209,7 @@ func TestUsageErrors(t *testing.T) {
 		"bad chunk":         e.generateArgs("--chunk-size", "1MiB"),
 		"map in no dir":     e.generateArgs("--map", filepath.Join(e.dir, "nodir", "m.svg")),
 		"positional":        e.generateArgs("extra"),
+		"delta no base sum": e.generateArgs("--delta", "--no-base-checksum"),
 		"unknown command":   {"frobnicate"},
 		"estimate no base":  {"estimate", "--rootfs", e.rootfs},
 		"estimate map":      {"estimate", "--base", e.base, "--rootfs", e.rootfs, "--map", filepath.Join(e.dir, "nodir", "m.svg")},

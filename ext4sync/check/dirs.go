@@ -1,0 +1,206 @@
+package check
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/dir"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+)
+
+// maxDirRead bounds one read of a directory's consecutive blocks.
+const maxDirRead = 256
+
+// Directory block kinds in an indexed directory (e2fsck's DX_DIRBLOCK_*).
+const (
+	kindRoot uint8 = 1
+	kindLeaf uint8 = 2
+	kindNode uint8 = 3
+)
+
+// checkDirectories is pass 2: every block of every directory, with the
+// entries' targets checked against what pass 1 found, and the htree of an
+// indexed directory checked as a whole.
+func (c *checker) checkDirectories() error {
+	n := uint64(c.lay.inodesCount) + 1
+	c.counted = make([]uint32, n)
+	c.parent = make([]uint32, n)
+	c.dotdot = make([]uint32, n)
+	c.parent[disk.RootIno] = disk.RootIno
+	for i := range c.dirs {
+		if err := c.checkDir(&c.dirs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *checker) checkDir(d *dirInfo) error {
+	var ht *htree
+	if d.indexed {
+		ht = &htree{ino: d.ino, blocks: make([]dxBlock, d.nblocks)}
+	}
+	bs := uint64(c.lay.blockSize)
+	for _, m := range d.maps {
+		for k := uint64(0); k < uint64(m.Len); k += maxDirRead {
+			n := min(uint64(m.Len)-k, maxDirRead)
+			buf, err := c.readBlocks(m.Physical+k, n, fmt.Sprintf("directory inode %d blocks %d+%d", d.ino, m.Physical+k, n))
+			if err != nil {
+				return err
+			}
+			for j := uint64(0); j < n; j++ {
+				lblk := uint32(uint64(m.Logical) + k + j)
+				if err := c.checkDirBlock(d, ht, lblk, m.Physical+k+j, buf[j*bs:(j+1)*bs]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if ht != nil {
+		return ht.check()
+	}
+	return nil
+}
+
+// checkDirBlock is check_dir_block for one block.
+func (c *checker) checkDirBlock(d *dirInfo, ht *htree, lblk uint32, pblk uint64, b []byte) error {
+	where := fmt.Sprintf("directory inode %d block %d (logical %d)", d.ino, pblk, lblk)
+	csum := c.sb.HasMetadataCsum()
+	kind := kindLeaf
+	if ht != nil {
+		switch {
+		case lblk == 0:
+			kind = kindRoot
+		case dir.IsDxNode(b, csum):
+			kind = kindNode
+		}
+		x := &ht.blocks[lblk]
+		x.kind, x.pblk, x.min, x.max = kind, pblk, ^uint32(0), 0
+	}
+	if csum {
+		var err error
+		if kind == kindLeaf {
+			err = dir.VerifyLeafChecksum(d.seed, b, lblk)
+		} else {
+			err = dir.VerifyDxChecksum(d.seed, b, kind == kindRoot, lblk)
+		}
+		if err != nil {
+			return bad(where, "%v", err)
+		}
+	}
+	ents, err := dir.ParseLeaf(b, csum && kind == kindLeaf, lblk)
+	if err != nil {
+		return bad(where, "%v", err)
+	}
+	if kind == kindRoot {
+		if err := ht.root(c, b, where); err != nil {
+			return err
+		}
+	}
+	seen := make(map[string]struct{}, len(ents))
+	for i, e := range ents {
+		state := 2 // e2fsck's dot_state: 0 ".", 1 "..", 2 the rest
+		if lblk == 0 && i < 2 {
+			state = i
+		}
+		if err := c.checkDirent(d, ht, lblk, where, state, e); err != nil {
+			return err
+		}
+		if e.Inode == 0 {
+			continue
+		}
+		if _, dup := seen[string(e.Name)]; dup {
+			return bad(where, "name %q appears twice", e.Name)
+		}
+		seen[string(e.Name)] = struct{}{}
+	}
+	if lblk == 0 && len(ents) < 2 {
+		return bad(where, "no \".\" and \"..\" entries")
+	}
+	if kind != kindLeaf {
+		return ht.index(c, lblk, b, kind == kindRoot, where)
+	}
+	return nil
+}
+
+// checkDirent applies pass 2's rules to one entry.
+func (c *checker) checkDirent(d *dirInfo, ht *htree, lblk uint32, where string, state int, e dir.Dirent) error {
+	sb := &c.sb
+	switch state {
+	case 0:
+		switch {
+		case e.Inode == 0:
+			return bad(where, "missing \".\"")
+		case string(e.Name) != "." || e.Pad != 0:
+			return bad(where, "first entry %q is not \".\"", e.Name)
+		case e.Inode != d.ino:
+			return bad(where, "\".\" names inode %d", e.Inode)
+		}
+	case 1:
+		switch {
+		case e.Inode == 0:
+			return bad(where, "missing \"..\"")
+		case string(e.Name) != ".." || e.Pad != 0:
+			return bad(where, "second entry %q is not \"..\"", e.Name)
+		}
+		c.dotdot[d.ino] = e.Inode
+	default:
+		if e.Inode == d.ino && e.Inode != 0 {
+			return bad(where, "entry %q names the directory itself", e.Name)
+		}
+	}
+	ino := e.Inode
+	if ino == 0 {
+		return nil
+	}
+	name := fmt.Sprintf("entry %q (inode %d)", e.Name, ino)
+	switch {
+	case ino != disk.RootIno && ino < c.lay.firstIno, ino > c.lay.inodesCount,
+		ino == sb.UsrQuotaInum, ino == sb.GrpQuotaInum, ino == sb.PrjQuotaInum, ino == sb.OrphanFileInum:
+		return bad(where, "%s names a reserved or out-of-range inode", name)
+	case state == 2 && string(e.Name) == ".":
+		return bad(where, "a second \".\" entry")
+	case state == 2 && string(e.Name) == "..":
+		return bad(where, "a second \"..\" entry")
+	case state == 2 && ino == disk.RootIno:
+		return bad(where, "%s links to the root directory", name)
+	case state == 2 && len(e.Name) == 0:
+		return bad(where, "entry with an empty name (inode %d)", ino)
+	}
+	g, i := c.lay.inodeGroup(ino)
+	if c.uninit(g, disk.BgInodeUninit) {
+		return bad(where, "%s is in group %d, whose inodes are uninitialized", name, g)
+	}
+	if i >= c.usedInodes(g) {
+		return bad(where, "%s is in the never-used part of group %d's inode table", name, g)
+	}
+	if !c.inodeUsed.test(uint64(ino)) {
+		return bad(where, "%s names an inode that is not in use", name)
+	}
+	want := dir.FileType(c.ftype[ino])
+	if !sb.FeatureIncompat.Has(disk.IncompatFiletype) {
+		want = dir.TypeUnknown
+	}
+	if e.Type != want {
+		return bad(where, "%s has file type %d, but the inode's type is %d", name, e.Type, want)
+	}
+	if bytes.IndexByte(e.Name, '/') >= 0 || bytes.IndexByte(e.Name, 0) >= 0 {
+		return bad(where, "%s holds '/' or NUL", name)
+	}
+	if ht != nil {
+		if err := ht.note(lblk, e.Name, where); err != nil {
+			return err
+		}
+	}
+	if state == 2 && c.inodeDir.test(uint64(ino)) {
+		if p := c.parent[ino]; p != 0 {
+			return bad(where, "%s is a second name for a directory (also in directory %d)", name, p)
+		}
+		c.parent[ino] = d.ino
+	}
+	if d.ino == disk.RootIno && string(e.Name) == "lost+found" {
+		c.lostFound = ino
+	}
+	c.counted[ino]++
+	return nil
+}

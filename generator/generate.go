@@ -198,6 +198,9 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, wit
 		return nil, err
 	}
 	defer cleanup()
+	if err := checkBase("--base "+o.BasePath, basePath); err != nil {
+		return nil, err
+	}
 	resolved := *o
 	resolved.BasePath = basePath
 	o = &resolved
@@ -211,6 +214,9 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, wit
 	}
 	if res == nil {
 		return nil, errors.New("build image: builder returned no result")
+	}
+	if err := checkBuilt(image); err != nil {
+		return nil, err
 	}
 	var progress func(int64)
 	if o.Progress != nil {

@@ -16,6 +16,13 @@ const permMask = 0o7777
 // accepts (including its terminating NUL).
 const maxTarget = 4095
 
+// The largest device numbers ext4's inode encoding (and Linux's dev_t)
+// holds: a 12-bit major and a 20-bit minor.
+const (
+	maxDevMajor = 1<<12 - 1
+	maxDevMinor = 1<<20 - 1
+)
+
 // entry applies one header to the extracted state.
 func (r *reader) entry(index int, hdr *tar.Header) error {
 	if hdr.Typeflag == tar.TypeXGlobalHeader {
@@ -102,8 +109,9 @@ func nodeOf(hdr *tar.Header) (tree.Node, error) {
 		if hdr.Typeflag == tar.TypeBlock {
 			n.Kind = tree.BlockDev
 		}
-		if !fitsU32(hdr.Devmajor) || !fitsU32(hdr.Devminor) {
-			return n, fmt.Errorf("%w: device number %d:%d", ErrBadEntry, hdr.Devmajor, hdr.Devminor)
+		if hdr.Devmajor < 0 || hdr.Devmajor > maxDevMajor || hdr.Devminor < 0 || hdr.Devminor > maxDevMinor {
+			return n, fmt.Errorf("%w: device number %d:%d (ext4 holds majors up to %d and minors up to %d)",
+				ErrBadEntry, hdr.Devmajor, hdr.Devminor, maxDevMajor, maxDevMinor)
 		}
 		n.Major, n.Minor = uint32(hdr.Devmajor), uint32(hdr.Devminor)
 	case tar.TypeFifo:

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tarEntry is one entry of a crafted rootfs archive.
+type tarEntry struct {
+	hdr  tar.Header
+	data string
+}
+
+func writeTar(t *testing.T, path string, entries []tarEntry) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := e.hdr
+		if h.Typeflag == 0 {
+			h.Typeflag = tar.TypeReg
+		}
+		if h.Mode == 0 {
+			h.Mode = 0o644
+		}
+		h.Size = int64(len(e.data))
+		h.Format = tar.FormatPAX
+		if err := w.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte(e.data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBadRootfsExit2: a rootfs holding something ext4 cannot store is bad
+// input: exit 2, one line naming --rootfs and the problem, nothing
+// written. (Before issue 13 an xattr value of 4048 bytes on a 4 KiB-block
+// base, too many xattrs and a malformed POSIX ACL exited 1, and a device
+// number beyond ext4's 12-bit major silently became 0:0.)
+func TestBadRootfsExit2(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	small := filepath.Join(dir, "small")
+	writeTree(t, small, map[string]string{"f": "a\n"})
+	base := filepath.Join(dir, "base.ext4")
+	mkfsImage(t, small, base, "8M")
+	reg := func(name string, pax map[string]string) tarEntry {
+		return tarEntry{hdr: tar.Header{Name: name, PAXRecords: pax}, data: "b\n"}
+	}
+	many := map[string]string{}
+	for i := 0; i < 60; i++ {
+		many["SCHILY.xattr.user.k"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+string(rune('a'+i/26))] = strings.Repeat("v", 100)
+	}
+	cases := []struct {
+		name  string
+		entry tarEntry
+		want  string
+	}{
+		{"xattr value larger than a block can hold", reg("g", map[string]string{"SCHILY.xattr.user.big": strings.Repeat("x", 4048)}), "user.big (4048 bytes)"},
+		{"more xattrs than the inode and a block hold", reg("g", many), "xattrs do not fit"},
+		{"malformed POSIX ACL", reg("g", map[string]string{"SCHILY.xattr.system.posix_acl_access": "\x02\x00\x00\x00garbage!"}), "bad POSIX ACL"},
+		{"device major beyond 12 bits", tarEntry{hdr: tar.Header{Name: "c", Typeflag: tar.TypeChar, Devmajor: 1 << 20, Devminor: 1}}, "device number"},
+		{"device minor beyond 20 bits", tarEntry{hdr: tar.Header{Name: "c", Typeflag: tar.TypeBlock, Devmajor: 1, Devminor: 1 << 20}}, "device number"},
+		{"symlink target too long", tarEntry{hdr: tar.Header{Name: "s", Typeflag: tar.TypeSymlink, Linkname: strings.Repeat("t", 5000)}}, "symlink target"},
+		{"name too long", reg("d/"+strings.Repeat("n", 300), nil), "too long"},
+		{"xattr name too long", reg("g", map[string]string{"SCHILY.xattr.user." + strings.Repeat("n", 300): "v"}), "xattr name"},
+		{"owner beyond 32 bits", tarEntry{hdr: tar.Header{Name: "g", Uid: 1 << 40}, data: "b\n"}, "owner"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rootfs := filepath.Join(dir, "rootfs"+string(rune('a'+i))+".tar")
+			writeTar(t, rootfs, []tarEntry{{hdr: tar.Header{Name: "f"}, data: "a\n"}, c.entry})
+			out := filepath.Join(dir, "out"+string(rune('a'+i)))
+			if err := os.Mkdir(out, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			a := &app{stdout: &stdout, stderr: &stderr, newBuilder: newEngineBuilder, getenv: func(string) string { return "" }}
+			code := a.run(context.Background(), []string{"generate", "--base", base, "--rootfs", rootfs, "--snapshot-size", "32MiB",
+				"-n", "v2", "-t", "d", "-o", filepath.Join(out, "a.mender"), "--image-out", filepath.Join(out, "a.ext4")})
+			if code != exitUsage {
+				t.Fatalf("exit %d, stderr %q", code, stderr.String())
+			}
+			oneErrorLine(t, stderr.String())
+			for _, want := range []string{"--rootfs " + rootfs, c.want} {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr %q lacks %q", stderr.String(), want)
+				}
+			}
+			if es, _ := os.ReadDir(out); len(es) != 0 {
+				t.Fatalf("left behind %d files", len(es))
+			}
+		})
+	}
+}

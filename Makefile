@@ -6,7 +6,7 @@ BIN     := bin/lvm-um-gen
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 export CGO_ENABLED := 0
 
-.PHONY: all build test vet fmt-check demo bench fuzz clean
+.PHONY: all build test vet fmt-check demo bench fuzz e2e clean
 
 all: build
 
@@ -35,6 +35,17 @@ demo: build
 BENCHFLAGS ?=
 bench: build
 	$(GO) run -tags $(TAGS) ./blockmap/cmd/releasebench -bin $(BIN) $(BENCHFLAGS)
+
+# The real-kernel end-to-end test of the device side (issue 9): QEMU (TCG)
+# boots Debian's kernel with an initramfs built at test time from this host's
+# busybox-static, lvm2, mender-client 3.4 and the update module, and runs
+# mender install/commit/rollback across real reboots
+# (needs no root); .ci/e2e-deps.sh installs the Debian packages and unpacks the kernel.
+# LVMUM_E2E_WORK=DIR keeps the work files; LVMUM_E2E_VERBOSE=1 prints every
+# boot's console.
+E2E_TIMEOUT ?= 15m
+e2e: build
+	LVMUM_E2E=1 $(GO) test -tags $(TAGS) -count=1 -timeout $(E2E_TIMEOUT) -v ./cmd/lvm-um/e2e/
 
 # Short, bounded fuzzing of every fuzz target (CI runs this too).
 FUZZTIME ?= 20s

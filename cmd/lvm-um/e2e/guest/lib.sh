@@ -1,0 +1,39 @@
+# Sourced by every phase script: the host's settings (/ctl/env) and helpers.
+# A phase prints its results as "@@E2E <key> <value>" lines on the console.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin LVM_SUPPRESS_FD_WARNINGS=1
+. /ctl/env
+
+say() { echo "@@E2E $*"; }
+
+# lvsha LV: sha256 of a logical volume of devicevg.
+lvsha() { sha256sum < "/dev/devicevg/$1" | cut -d' ' -f1; }
+
+# mender_run NAME ARGS...: runs the Mender client (standalone), shows its
+# output on the console, reports its exit code as NAME_rc.
+mender_run() {
+	name=$1
+	shift
+	rc=0
+	mender --no-syslog --log-level info "$@" > /tmp/mender.out 2>&1 || rc=$?
+	sed 's/^/mender: /' /tmp/mender.out
+	grep -E 'from command|level=(error|warning)' /tmp/mender.out | sed "s/^/@@E2E ${name}_log /" || true
+	say "${name}_rc" "$rc"
+}
+
+# report_rec: prints and clears what the recording module logged.
+report_rec() {
+	key=rec${1:+.$1}
+	if [ -f /data/rec.log ]; then
+		sed "s/^/@@E2E $key /" /data/rec.log
+		: > /data/rec.log
+	fi
+}
+
+# report_state: what the client and LVM say now.
+report_state() {
+	say artifact "$(mender --no-syslog --log-level error show-artifact 2> /dev/null)"
+	mender --no-syslog --log-level error show-provides 2> /dev/null | while read -r l; do say provides "$l"; done
+	say lvs "$(lvs --noheadings -o lv_name devicevg | tr -s ' \n' ' ')"
+	say vg_free "$(vgs --noheadings --nosuffix --units b -o vg_free devicevg | tr -d ' ')"
+	say boot_part "$(fw_printenv -n mender_boot_part)"
+}

@@ -63,6 +63,9 @@ func extract(r io.Reader, path string, opts Options) (img string, err error) {
 		return "", fmt.Errorf("base: %s: %w: %d payloads", path, ErrPayload, len(inst))
 	}
 	for _, h := range inst {
+		if err := checkType(h.GetUpdateType()); err != nil {
+			return "", fmt.Errorf("base: %s: %w", path, err)
+		}
 		h.SetUpdateStorerProducer(store)
 	}
 	if err := ar.ReadArtifactData(); err != nil {
@@ -75,6 +78,25 @@ func extract(r io.Reader, path string, opts Options) (img string, err error) {
 		return "", fmt.Errorf("base: %s: payload %s: %w", path, store.name, err)
 	}
 	return store.path, nil
+}
+
+// BaseTypes are the payload types whose one file is a whole rootfs image:
+// a Mender rootfs-image artifact, or an earlier lvm-um release. Any other
+// module's payload (a package, a script, a delta) is not an image of the
+// rootfs the device runs, even when it happens to be an ext4 file.
+var BaseTypes = []string{"rootfs-image", "lvm-um"}
+
+// checkType refuses a payload whose type is not one of BaseTypes.
+func checkType(t *string) error {
+	if t == nil {
+		return fmt.Errorf("%w: no payload type (a bootstrap artifact carries no image)", ErrType)
+	}
+	for _, ok := range BaseTypes {
+		if *t == ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: payload type %q, want one of %q", ErrType, *t, BaseTypes)
 }
 
 // errTwoFiles: the payload has a second file (the storer refuses it).

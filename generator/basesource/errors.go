@@ -21,6 +21,9 @@ var (
 	ErrCorrupt = newInvalid("corrupt artifact")
 	// ErrPayload: the artifact does not hold exactly one payload file.
 	ErrPayload = newInvalid("artifact payload is not one image file")
+	// ErrType: the artifact's payload type is not a rootfs image's
+	// (rootfs-image or lvm-um).
+	ErrType = newInvalid("artifact is not a rootfs image")
 	// ErrNotExt4: the artifact's payload is not an ext4 image.
 	ErrNotExt4 = newInvalid("artifact payload is not an ext4 image")
 	// ErrSignature: a verify key was given and the base is unsigned or

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -205,6 +206,22 @@ func TestPayloadNotExt4(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Errorf("temporary files left behind: %v", left)
+	}
+}
+
+// Issue 14, item 8: a module-image artifact of another type is not a
+// base, even when its one payload file is an ext4 image.
+func TestOtherModuleType(t *testing.T) {
+	payload := writeTemp(t, "rootfs", fakeExt4(t, 64<<10, 9))
+	for _, module := range []string{"foo", "lvm-um-delta", "rootfs-image-v2"} {
+		dir := t.TempDir()
+		_, _, err := Resolve(writeArtifact(t, payload, module, "gzip", nil), Options{TempDir: dir})
+		if !errors.Is(err, ErrType) || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), module) {
+			t.Errorf("%s: err = %v, want ErrType naming the type", module, err)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("%s: temporary files left behind: %v", module, left)
+		}
 	}
 }
 

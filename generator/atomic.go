@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // outputMode is the permission of every file the generator publishes.
@@ -14,26 +16,36 @@ const outputMode = 0o644
 // bufSize is the write buffer in front of output files.
 const bufSize = 1 << 20
 
-// tempOutput is a file being written next to its final name. It appears
-// under the final name only through commit; until then, remove deletes it.
+// tempOutput is a file being written in a directory: next to its final
+// name (a file output, renamed there on publish) or in the work directory
+// (a stream output's content, copied on publish). Until then, remove
+// deletes it.
 type tempOutput struct {
-	f     *os.File
-	w     *bufio.Writer
-	final string
+	f *os.File
+	w *bufio.Writer
 }
 
-func createTempOutput(final string) (*tempOutput, error) {
-	f, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".tmp-*")
+// createTempOutput creates the temporary file an output's content is
+// written to: next to its target for a file, in workDir for a stream.
+func createTempOutput(out *output, workDir string) (*tempOutput, error) {
+	dir, name := workDir, "stream"
+	if out.kind == outFile {
+		dir, name = filepath.Dir(out.target), filepath.Base(out.target)
+	}
+	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
 	if err != nil {
 		return nil, err
 	}
-	return &tempOutput{f: f, w: bufio.NewWriterSize(f, bufSize), final: final}, nil
+	return &tempOutput{f: f, w: bufio.NewWriterSize(f, bufSize)}, nil
 }
 
 func (t *tempOutput) Write(p []byte) (int, error) { return t.w.Write(p) }
 
-// finish flushes, syncs and closes the file, ready for rename. It returns
-// the file's size.
+// name is the temporary file's path.
+func (t *tempOutput) name() string { return t.f.Name() }
+
+// finish flushes, syncs and closes the file, ready for publishing. It
+// returns the file's size.
 func (t *tempOutput) finish() (int64, error) {
 	err := t.w.Flush()
 	if err == nil {
@@ -55,31 +67,144 @@ func (t *tempOutput) finish() (int64, error) {
 	return size, err
 }
 
-// remove deletes the temporary file; harmless after a successful rename.
+// remove deletes the temporary file; harmless after it was renamed.
 func (t *tempOutput) remove() {
 	t.f.Close()
 	os.Remove(t.f.Name())
 }
 
-// rename is one move of a finished temporary file to its final name.
-type rename struct{ from, to string }
+// staged is one output whose content is complete, waiting to be
+// published: in the file tmp, or in data.
+type staged struct {
+	out  *output
+	tmp  string
+	data []byte
+}
 
-// commitAll publishes the files in order. If one rename fails, those
-// already published are removed again so the run leaves all or nothing
-// (a crash between the renames can still leave the earlier ones).
-func commitAll(moves []rename) error {
-	for i, m := range moves {
-		if err := os.Rename(m.from, m.to); err != nil {
-			for _, done := range moves[:i] {
-				os.Remove(done.to)
-			}
-			return fmt.Errorf("publish %s: %w", m.to, err)
+// stageBytes makes data ready to publish to out: a file output gets its
+// temporary file now; a stream keeps data until it is written through.
+func stageBytes(out *output, data []byte, workDir string) (staged, error) {
+	if out.kind == outStream {
+		return staged{out: out, data: data}, nil
+	}
+	t, err := createTempOutput(out, workDir)
+	if err != nil {
+		return staged{}, err
+	}
+	if _, err := t.Write(data); err != nil {
+		t.remove()
+		return staged{}, err
+	}
+	if _, err := t.finish(); err != nil {
+		t.remove()
+		return staged{}, err
+	}
+	return staged{out: out, tmp: t.name()}, nil
+}
+
+// stageFile makes the finished file path ready to publish to out. A file
+// output is renamed from path when both lie on one filesystem, else path
+// is first copied next to the target; a stream copies path on publish.
+func stageFile(out *output, path, workDir string) (staged, error) {
+	if out.kind == outStream || sameFS(path, filepath.Dir(out.target)) {
+		return staged{out: out, tmp: path}, nil
+	}
+	t, err := createTempOutput(out, workDir)
+	if err != nil {
+		return staged{}, err
+	}
+	if err := copyInto(t, path); err != nil {
+		t.remove()
+		return staged{}, err
+	}
+	if _, err := t.finish(); err != nil {
+		t.remove()
+		return staged{}, err
+	}
+	return staged{out: out, tmp: t.name()}, nil
+}
+
+func copyInto(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
+}
+
+// sameFS reports whether a and dir are on one filesystem (so a rename
+// between them works).
+func sameFS(a, dir string) bool {
+	var sa, sd syscall.Stat_t
+	return syscall.Stat(a, &sa) == nil && syscall.Stat(dir, &sd) == nil && sa.Dev == sd.Dev
+}
+
+// discard removes the temporary files of outputs not published.
+func discard(s []staged) {
+	for _, st := range s {
+		if st.tmp != "" && st.out.kind == outFile {
+			os.Remove(st.tmp)
 		}
 	}
-	if len(moves) > 0 {
-		syncDir(filepath.Dir(moves[len(moves)-1].to))
+}
+
+// publish makes the staged outputs appear, in order (the caller puts the
+// artifact last, so a crash between two steps never leaves an artifact
+// without its report and image). Files are renamed over their targets;
+// streams are written through. If a file cannot be renamed, the files
+// already published are removed again, so a failure leaves all or
+// nothing of the files (a stream once written stays written).
+func publish(s []staged) error {
+	var done []string
+	for i, st := range s {
+		if !publishStep(i, st.out) {
+			return errKilled
+		}
+		var err error
+		if st.out.kind == outFile {
+			if err = os.Rename(st.tmp, st.out.target); err == nil {
+				done = append(done, st.out.target)
+			}
+		} else {
+			err = writeStream(st)
+		}
+		if err != nil {
+			for _, p := range done {
+				os.Remove(p)
+			}
+			return fmt.Errorf("publish %s %s: %w", st.out.flag, st.out.path, err)
+		}
+	}
+	for _, p := range done {
+		syncDir(filepath.Dir(p))
 	}
 	return nil
+}
+
+// publishStep is called before each step of publish; a test makes it
+// return false to stop there, as a SIGKILL would (no rollback).
+var publishStep = func(int, *output) bool { return true }
+
+// errKilled is publish's error when publishStep stopped it.
+var errKilled = errors.New("publish stopped")
+
+// writeStream writes a staged output through to its stream.
+func writeStream(st staged) error {
+	w, err := st.out.openStream()
+	if err != nil {
+		return err
+	}
+	if st.tmp != "" {
+		err = copyInto(w, st.tmp)
+	} else {
+		_, err = w.Write(st.data)
+	}
+	if cerr := w.Close(); err == nil && !errors.Is(cerr, os.ErrClosed) {
+		err = cerr
+	}
+	return err
 }
 
 // syncDir makes renames in dir durable; errors are ignored because some
@@ -91,35 +216,4 @@ func syncDir(dir string) {
 	}
 	d.Sync()
 	d.Close()
-}
-
-// writeFileAtomic writes data to a temporary file next to path, ready to
-// be renamed there; the caller commits or removes it.
-func writeFileAtomic(path string, data []byte) (*tempOutput, error) {
-	t, err := createTempOutput(path)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := t.Write(data); err != nil {
-		t.remove()
-		return nil, err
-	}
-	if _, err := t.finish(); err != nil {
-		t.remove()
-		return nil, err
-	}
-	return t, nil
-}
-
-// checkDir reports whether the directory of path exists.
-func checkDir(path string) error {
-	dir := filepath.Dir(path)
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		return errors.New(dir + " is not a directory")
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/svgmap"
@@ -48,99 +49,157 @@ type Options struct {
 	Progress Progress // nil for none
 }
 
-func (o *Options) validate(generate bool) error {
+// validate checks the options and resolves the outputs.
+func (o *Options) validate(generate bool) (*outputs, error) {
 	if err := o.Geometry.Validate(); err != nil {
-		return &InputError{Input: "--write-unit/--chunk-size", Err: err}
+		return nil, &InputError{Input: "--write-unit/--chunk-size", Err: err}
 	}
 	if o.ReserveBytes < 0 {
-		return inputErr("--reserve", "must not be negative")
+		return nil, inputErr("--reserve", "must not be negative")
 	}
 	if err := checkRegular(o.BasePath); err != nil {
-		return &InputError{Input: "--base " + o.BasePath, Err: err}
+		return nil, &InputError{Input: "--base " + o.BasePath, Err: err}
 	}
 	if _, err := os.Stat(o.RootfsPath); err != nil {
-		return &InputError{Input: "--rootfs", Err: err}
+		return nil, &InputError{Input: "--rootfs", Err: err}
 	}
 	if o.BaseVerifyKey != "" {
 		if err := checkVerifyKey(o.BaseVerifyKey); err != nil {
-			return &InputError{Input: "--base-verify-key " + o.BaseVerifyKey, Err: err}
+			return nil, &InputError{Input: "--base-verify-key " + o.BaseVerifyKey, Err: err}
 		}
 	}
 	if !generate {
 		return checkOutputs(o)
 	}
 	if o.SnapshotBytes <= 0 {
-		return inputErr("--snapshot-size", "required")
+		return nil, inputErr("--snapshot-size", "required")
 	}
 	if o.OutputPath == "" {
-		return inputErr("-o", "required")
+		return nil, inputErr("-o", "required")
 	}
 	if o.Delta && o.NoBaseChecksum {
 		return inputErr("--delta", "cannot be used with --no-base-checksum: a delta applies only over the exact base, so it always depends on its checksum")
 	}
 	if o.Artifact.Name == "" {
-		return inputErr("-n", "artifact name required")
+		return nil, inputErr("-n", "artifact name required")
 	}
 	if len(o.Artifact.DeviceTypes) == 0 {
-		return inputErr("-t", "at least one device type required")
+		return nil, inputErr("-t", "at least one device type required")
 	}
-	if err := checkOutputs(o); err != nil {
-		return err
+	outs, err := checkOutputs(o)
+	if err != nil {
+		return nil, err
 	}
 	if o.Artifact.Epoch < 0 || o.Artifact.Epoch > MaxEpoch {
-		return inputErr("SOURCE_DATE_EPOCH", "%d outside 0..%d", o.Artifact.Epoch, int64(MaxEpoch))
+		return nil, inputErr("SOURCE_DATE_EPOCH", "%d outside 0..%d", o.Artifact.Epoch, int64(MaxEpoch))
 	}
 	if err := CheckCompression(o.Artifact.Compression); err != nil {
-		return &InputError{Input: "--compression", Err: err}
+		return nil, &InputError{Input: "--compression", Err: err}
 	}
 	for _, s := range o.Artifact.Scripts {
 		if err := checkRegular(s); err != nil {
-			return &InputError{Input: "-s " + s, Err: err}
+			return nil, &InputError{Input: "-s " + s, Err: err}
 		}
 	}
 	if err := CheckScripts(o.Artifact.Scripts); err != nil {
-		return &InputError{Input: "-s", Err: err}
+		return nil, &InputError{Input: "-s", Err: err}
 	}
 	spec := o.Artifact
 	if !o.NoBaseChecksum {
 		spec.BaseChecksum = "(base)"
 	}
 	if _, err := spec.typeInfo(); err != nil {
-		return &InputError{Input: "-p/-d", Err: err}
+		return nil, &InputError{Input: "-p/-d", Err: err}
 	}
-	return nil
+	return outs, nil
 }
 
-// checkOutputs makes sure every output can be created and that no output
-// replaces an input or another output.
-func checkOutputs(o *Options) error {
+// outputs are the run's output paths, resolved (see output.go); nil
+// for those not asked for.
+type outputs struct {
+	artifact, image, report, svg *output
+}
+
+// checkOutputs resolves every output and makes sure none replaces an
+// input or another output.
+func checkOutputs(o *Options) (*outputs, error) {
 	type named struct{ flag, path string }
 	inputs := []named{{"--base", o.BasePath}, {"--rootfs", o.RootfsPath}}
 	for _, s := range o.Artifact.Scripts {
 		inputs = append(inputs, named{"-s", s})
 	}
-	var seen []named
-	for _, out := range []named{{"-o", o.OutputPath}, {"--image-out", o.ImageOut}, {"--report", o.ReportPath}, {"--map", o.MapPath}} {
+	outs := &outputs{}
+	var seen []*output
+	for _, out := range []struct {
+		flag, path string
+		dst        **output
+	}{{"-o", o.OutputPath, &outs.artifact}, {"--image-out", o.ImageOut, &outs.image}, {"--report", o.ReportPath, &outs.report}, {"--map", o.MapPath, &outs.svg}} {
 		if out.path == "" {
 			continue
 		}
-		in := &InputError{Input: out.flag + " " + out.path}
-		if in.Err = checkDir(out.path); in.Err != nil {
-			return in
+		r, err := resolveOutput(out.flag, out.path)
+		if err != nil {
+			return nil, &InputError{Input: out.flag + " " + out.path, Err: err}
 		}
-		if fi, err := os.Stat(out.path); err == nil && fi.IsDir() {
-			in.Err = errors.New("is a directory")
-			return in
-		}
-		for _, other := range append(inputs, seen...) {
-			if samePath(out.path, other.path) {
-				in.Err = fmt.Errorf("same file as %s", other.flag)
-				return in
+		for _, in := range inputs {
+			if r.kind == outFile && (samePath(out.path, in.path) || samePath(r.target, in.path)) {
+				return nil, inputErr(out.flag+" "+out.path, "same file as %s", in.flag)
 			}
 		}
-		seen = append(seen, out)
+		for _, other := range seen {
+			if r.sameAs(other) {
+				return nil, inputErr(out.flag+" "+out.path, "same file as %s", other.flag)
+			}
+		}
+		seen = append(seen, r)
+		*out.dst = r
 	}
-	return nil
+	return outs, nil
+}
+
+// WritesStdout reports which output of o, if any, goes to this process's
+// standard output ("-", /dev/stdout, /proc/self/fd/1), so the caller
+// keeps its own text off it. It names the flag.
+func WritesStdout(o *Options) (string, bool) {
+	for _, out := range []struct{ flag, path string }{{"-o", o.OutputPath}, {"--image-out", o.ImageOut}, {"--report", o.ReportPath}, {"--map", o.MapPath}} {
+		if out.path == "" {
+			continue
+		}
+		if r, err := resolveOutput(out.flag, out.path); err == nil && r.stdout() {
+			return out.flag, true
+		}
+	}
+	return "", false
+}
+
+// workParent is the directory the run's work directory goes in: next to
+// the image output, which is renamed from there; else next to the
+// artifact; else the temporary directory. Never inside a rootfs
+// directory, whose read would then ship the work directory (and the
+// change to the directory's mtime) in the image: the rootfs's parent
+// takes it instead.
+func workParent(rootfs string, outs *outputs) string {
+	parent := os.TempDir()
+	switch {
+	case outs.image != nil && outs.image.kind == outFile:
+		parent = filepath.Dir(outs.image.target)
+	case outs.artifact != nil && outs.artifact.kind == outFile:
+		parent = filepath.Dir(outs.artifact.target)
+	}
+	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
+		return parent
+	}
+	root, err1 := filepath.EvalSymlinks(rootfs)
+	p, err2 := filepath.EvalSymlinks(parent)
+	if err1 != nil || err2 != nil {
+		return parent
+	}
+	root, _ = filepath.Abs(root)
+	p, _ = filepath.Abs(p)
+	if p == root || strings.HasPrefix(p, root+string(filepath.Separator)) {
+		return filepath.Dir(root)
+	}
+	return parent
 }
 
 // samePath reports whether a and b name the same file: equal absolute
@@ -244,20 +303,22 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, wit
 
 // Estimate builds the new image in a temporary directory, measures it and
 // throws it away. The report's Fits is nil when no snapshot size is given.
-func Estimate(ctx context.Context, b Builder, o *Options) (*Report, error) {
-	if err := o.validate(false); err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "lvm-um-gen-estimate-")
+func Estimate(ctx context.Context, b Builder, o *Options) (_ *Report, err error) {
+	defer func() { err = explainNoSpace(err) }()
+	outs, err := o.validate(false)
 	if err != nil {
 		return nil, err
+	}
+	dir, err := os.MkdirTemp(workParent(o.RootfsPath, outs), "lvm-um-gen-estimate-")
+	if err != nil {
+		return nil, fmt.Errorf("work directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	m, err := buildAndMeasure(ctx, b, o, dir, false)
 	if err != nil {
 		return nil, err
 	}
-	if err := publishSidecars(ctx, "", o.MapPath, m); err != nil {
+	if err := publishSidecars(ctx, outs, m, dir); err != nil {
 		return nil, err
 	}
 	return m.report, nil
@@ -265,20 +326,18 @@ func Estimate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 
 // Generate builds the new image, measures it and, if it fits the snapshot,
 // writes the artifact (and the image and report when asked). Outputs
-// appear only when everything succeeded; on refusal only the report is
-// written and a *RefusalError is returned with it. On cancellation or any
-// error, nothing is left behind.
-func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
-	if err := o.validate(true); err != nil {
-		return nil, err
-	}
-	workParent := filepath.Dir(o.OutputPath)
-	if o.ImageOut != "" {
-		workParent = filepath.Dir(o.ImageOut)
-	}
-	dir, err := os.MkdirTemp(workParent, ".lvm-um-gen-")
+// appear only when everything succeeded, the artifact last; on refusal
+// only the report and map are written and a *RefusalError is returned
+// with it. On cancellation or any error, nothing is left behind.
+func Generate(ctx context.Context, b Builder, o *Options) (_ *Report, err error) {
+	defer func() { err = explainNoSpace(err) }()
+	outs, err := o.validate(true)
 	if err != nil {
 		return nil, err
+	}
+	dir, err := os.MkdirTemp(workParent(o.RootfsPath, outs), ".lvm-um-gen-")
+	if err != nil {
+		return nil, fmt.Errorf("work directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
 
@@ -293,7 +352,7 @@ func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 		r.SoftwareVersion = o.Artifact.Name
 	}
 	if !*r.Fits {
-		if err := publishSidecars(ctx, o.ReportPath, o.MapPath, m); err != nil {
+		if err := publishSidecars(ctx, outs, m, dir); err != nil {
 			return r, err
 		}
 		return r, &RefusalError{Report: r}
@@ -331,7 +390,7 @@ func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 		}
 	}
 
-	art, err := createTempOutput(o.OutputPath)
+	art, err := createTempOutput(outs.artifact, dir)
 	if err != nil {
 		return nil, &InputError{Input: "-o " + o.OutputPath, Err: err}
 	}
@@ -344,82 +403,74 @@ func Generate(ctx context.Context, b Builder, o *Options) (*Report, error) {
 		return nil, fmt.Errorf("write %s: %w", o.OutputPath, err)
 	}
 	r.ArtifactPath, r.ArtifactBytes = o.OutputPath, size
-	moves := []rename{{art.f.Name(), o.OutputPath}}
-	if o.ImageOut != "" {
+	var stages []staged
+	defer func() { discard(stages) }()
+	if outs.image != nil {
 		r.ImagePath = o.ImageOut
-		moves = append(moves, rename{m.image, o.ImageOut})
-	}
-	if o.ReportPath != "" {
-		data, err := MarshalReport(r)
+		st, err := stageFile(outs.image, m.image, dir)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("write image %s: %w", o.ImageOut, err)
 		}
-		rep, err := writeFileAtomic(o.ReportPath, data)
-		if err != nil {
-			return nil, fmt.Errorf("write report %s: %w", o.ReportPath, err)
-		}
-		defer rep.remove()
-		moves = append(moves, rename{rep.f.Name(), o.ReportPath})
+		stages = append(stages, st)
 	}
-	if o.MapPath != "" {
-		mp, err := stageMap(o.MapPath, m.m)
-		if err != nil {
-			return nil, err
-		}
-		defer mp.remove()
-		moves = append(moves, rename{mp.f.Name(), o.MapPath})
+	side, err := stageSidecars(outs, m, dir)
+	stages = append(stages, side...)
+	if err != nil {
+		return nil, err
 	}
+	// The artifact goes last: a crash between two steps must never leave
+	// an artifact without the report and image that go with it.
+	stages = append(stages, staged{out: outs.artifact, tmp: art.name()})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := commitAll(moves); err != nil {
+	if err := publish(stages); err != nil {
 		return nil, err
 	}
+	stages = nil
 	return r, nil
 }
 
-// publishSidecars writes the report and the unit map (those whose path
-// is given) atomically, both or neither.
-func publishSidecars(ctx context.Context, reportPath, mapPath string, m *measured) error {
-	var moves []rename
-	if reportPath != "" {
-		data, err := MarshalReport(m.report)
-		if err != nil {
-			return err
-		}
-		t, err := writeFileAtomic(reportPath, data)
-		if err != nil {
-			return fmt.Errorf("write report %s: %w", reportPath, err)
-		}
-		defer t.remove()
-		moves = append(moves, rename{t.f.Name(), reportPath})
-	}
-	if mapPath != "" {
-		t, err := stageMap(mapPath, m.m)
-		if err != nil {
-			return err
-		}
-		defer t.remove()
-		moves = append(moves, rename{t.f.Name(), mapPath})
+// publishSidecars writes the report and the unit map (those asked for),
+// both or neither.
+func publishSidecars(ctx context.Context, outs *outputs, m *measured, dir string) error {
+	stages, err := stageSidecars(outs, m, dir)
+	defer discard(stages)
+	if err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return commitAll(moves)
+	return publish(stages)
 }
 
-// stageMap draws the write units coloured by why they changed
-// (blockmap/svgmap) to a temporary file next to path.
-func stageMap(path string, m *measurement) (*tempOutput, error) {
-	var buf bytes.Buffer
-	if err := svgmap.Write(&buf, m.model, m.mapUnits()); err != nil {
-		return nil, err
+// stageSidecars stages the report and the map (those asked for).
+func stageSidecars(outs *outputs, m *measured, dir string) ([]staged, error) {
+	var stages []staged
+	if outs.report != nil {
+		data, err := MarshalReport(m.report)
+		if err != nil {
+			return stages, err
+		}
+		st, err := stageBytes(outs.report, data, dir)
+		if err != nil {
+			return stages, fmt.Errorf("write report %s: %w", outs.report.path, err)
+		}
+		stages = append(stages, st)
 	}
-	t, err := writeFileAtomic(path, buf.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("write map %s: %w", path, err)
+	if outs.svg != nil {
+		var buf bytes.Buffer
+		if err := svgmap.Write(&buf, m.m.model, m.m.mapUnits()); err != nil {
+			return stages, err
+		}
+		st, err := stageBytes(outs.svg, buf.Bytes(), dir)
+		if err != nil {
+			return stages, fmt.Errorf("write map %s: %w", outs.svg.path, err)
+		}
+		stages = append(stages, st)
 	}
-	return t, nil
+	return stages, nil
 }
 
 // metaData is the artifact's meta-data: the flat keys and the encoded

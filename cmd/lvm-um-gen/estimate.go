@@ -84,6 +84,9 @@ func (a *app) runEstimate(cmd *cobra.Command, f *estimateFlags) error {
 	if f.top == 0 {
 		opts.Top = -1
 	}
+	if flag, ok := generator.WritesStdout(opts); ok {
+		return usageErr("%s %s: standard output carries estimate's own report; give a file, a pipe or /dev/stderr", flag, f.mapPath)
+	}
 	r, err := generator.Estimate(cmd.Context(), a.newBuilder(), opts)
 	if err != nil {
 		return err

@@ -188,11 +188,17 @@ func (a *app) runGenerate(cmd *cobra.Command, f *generateFlags) error {
 		}
 		opts.Artifact.Signer = signer
 	}
+	// An output streamed to standard output (-o -, --report /dev/stdout)
+	// owns it: the summary goes to stderr instead.
+	summary := a.stdout
+	if _, ok := generator.WritesStdout(opts); ok {
+		summary = a.stderr
+	}
 	r, err := generator.Generate(cmd.Context(), a.newBuilder(), opts)
 	var refusal *generator.RefusalError
 	if errors.As(err, &refusal) {
 		if !f.quiet {
-			if werr := generator.WriteSummary(a.stdout, r); werr != nil {
+			if werr := generator.WriteSummary(summary, r); werr != nil {
 				return werr
 			}
 		}
@@ -204,7 +210,7 @@ func (a *app) runGenerate(cmd *cobra.Command, f *generateFlags) error {
 	if f.quiet {
 		return nil
 	}
-	if err := generator.WriteSummary(a.stdout, r); err != nil {
+	if err := generator.WriteSummary(summary, r); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil

@@ -12,8 +12,15 @@ import (
 	"golang.org/x/term"
 )
 
+// stopSignals end a run cleanly: the work directory and every temporary
+// output are removed before the exit. SIGHUP is a closed terminal or ssh
+// session; SIGPIPE a reader of an output stream that went away (without
+// it, Go's default would kill the process on a write to stdout and leave
+// the work directory behind).
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE}
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	a := &app{
 		stdout:     os.Stdout,
 		stderr:     os.Stderr,

@@ -87,19 +87,10 @@ func stageBytes(out *output, data []byte, workDir string) (staged, error) {
 	if out.kind == outStream {
 		return staged{out: out, data: data}, nil
 	}
-	t, err := createTempOutput(out, workDir)
-	if err != nil {
-		return staged{}, err
-	}
-	if _, err := t.Write(data); err != nil {
-		t.remove()
-		return staged{}, err
-	}
-	if _, err := t.finish(); err != nil {
-		t.remove()
-		return staged{}, err
-	}
-	return staged{out: out, tmp: t.name()}, nil
+	return stageTemp(out, workDir, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 }
 
 // stageFile makes the finished file path ready to publish to out. A file
@@ -109,11 +100,17 @@ func stageFile(out *output, path, workDir string) (staged, error) {
 	if out.kind == outStream || sameFS(path, filepath.Dir(out.target)) {
 		return staged{out: out, tmp: path}, nil
 	}
+	return stageTemp(out, workDir, func(w io.Writer) error { return copyInto(w, path) })
+}
+
+// stageTemp writes an output's content with fill to a new temporary
+// file (createTempOutput) and stages it.
+func stageTemp(out *output, workDir string, fill func(io.Writer) error) (staged, error) {
 	t, err := createTempOutput(out, workDir)
 	if err != nil {
 		return staged{}, err
 	}
-	if err := copyInto(t, path); err != nil {
+	if err := fill(t); err != nil {
 		t.remove()
 		return staged{}, err
 	}

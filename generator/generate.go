@@ -78,7 +78,7 @@ func (o *Options) validate(generate bool) (*outputs, error) {
 		return nil, inputErr("-o", "required")
 	}
 	if o.Delta && o.NoBaseChecksum {
-		return inputErr("--delta", "cannot be used with --no-base-checksum: a delta applies only over the exact base, so it always depends on its checksum")
+		return nil, inputErr("--delta", "cannot be used with --no-base-checksum: a delta applies only over the exact base, so it always depends on its checksum")
 	}
 	if o.Artifact.Name == "" {
 		return nil, inputErr("-n", "artifact name required")

@@ -179,12 +179,7 @@ func TestBinaryOutputsInsideRootfs(t *testing.T) {
 // sentence naming the file and TMPDIR, not the library's dump of a tar
 // header; exit 1 (an I/O error), nothing left.
 func TestBinaryNoSpaceInTMPDIR(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-			t.Fatal("needs root to mount a tmpfs and LVMUM_REQUIRE_TOOLS=1")
-		}
-		t.Skip("needs root to mount a tmpfs")
-	}
+	needRoot(t, "mount a tmpfs")
 	dir := t.TempDir()
 	small := filepath.Join(dir, "small")
 	if err := os.Mkdir(small, 0o755); err != nil {

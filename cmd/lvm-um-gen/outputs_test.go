@@ -42,6 +42,36 @@ func (f *outputFixture) generate(extra ...string) []string {
 		"-n", "v2", "-t", "d"}, extra...)
 }
 
+// needRoot skips (or, with LVMUM_REQUIRE_TOOLS=1, fails) a test that
+// needs root for what.
+func needRoot(t *testing.T, what string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("needs root (%s) and LVMUM_REQUIRE_TOOLS=1", what)
+	}
+	t.Skipf("needs root (%s)", what)
+}
+
+// readFIFO reads the FIFO p to its end in the background: opening it
+// blocks until a writer opens it.
+func readFIFO(p string) chan []byte {
+	got := make(chan []byte, 1)
+	go func() {
+		r, err := os.Open(p)
+		if err != nil {
+			got <- nil
+			return
+		}
+		b, _ := io.ReadAll(r)
+		r.Close()
+		got <- b
+	}()
+	return got
+}
+
 // nodeState is what must not change about a special output path.
 type nodeState struct {
 	mode   uint32
@@ -119,12 +149,7 @@ func (f *outputFixture) args(flag, p string) []string {
 // writes to the process's standard output; a block device is refused
 // with exit 2. Every output flag of generate, and estimate's --map.
 func TestBinaryNonRegularOutputs(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-			t.Fatal("needs root for mknod and LVMUM_REQUIRE_TOOLS=1")
-		}
-		t.Skip("needs root for mknod")
-	}
+	needRoot(t, "mknod")
 	f := newOutputFixture(t)
 	for _, k := range outputKinds(f) {
 		t.Run(strings.TrimLeft(k.flag, "-")+"/chardev", func(t *testing.T) {
@@ -148,17 +173,7 @@ func TestBinaryNonRegularOutputs(t *testing.T) {
 			}
 			defer os.Remove(p)
 			before := lstate(t, p)
-			got := make(chan []byte, 1)
-			go func() {
-				r, err := os.Open(p) // blocks until the writer opens it
-				if err != nil {
-					got <- nil
-					return
-				}
-				b, _ := io.ReadAll(r)
-				r.Close()
-				got <- b
-			}()
+			got := readFIFO(p)
 			code, _, stderr := runBinary(t, f.args(k.flag, p)...)
 			if code != 0 {
 				os.WriteFile(p, nil, 0) // unblock the reader
@@ -230,12 +245,7 @@ func TestBinaryNonRegularOutputs(t *testing.T) {
 // symlink to standard output is refused (exit 2), as estimate prints its
 // own report there; a block device is refused.
 func TestBinaryEstimateMapOutputs(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-			t.Fatal("needs root for mknod and LVMUM_REQUIRE_TOOLS=1")
-		}
-		t.Skip("needs root for mknod")
-	}
+	needRoot(t, "mknod")
 	f := newOutputFixture(t)
 	estimate := func(p string) []string {
 		return []string{"estimate", "--base", f.base, "--rootfs", f.rootfs, "--map", p}
@@ -263,17 +273,7 @@ func TestBinaryEstimateMapOutputs(t *testing.T) {
 	if code, _, stderr := runBinary(t, estimate(null)...); code != 0 {
 		t.Fatalf("chardev: exit %d: %s", code, stderr)
 	}
-	got := make(chan []byte, 1)
-	go func() {
-		r, err := os.Open(fifo)
-		if err != nil {
-			got <- nil
-			return
-		}
-		b, _ := io.ReadAll(r)
-		r.Close()
-		got <- b
-	}()
+	got := readFIFO(fifo)
 	if code, _, stderr := runBinary(t, estimate(fifo)...); code != 0 {
 		os.WriteFile(fifo, nil, 0)
 		t.Fatalf("fifo: exit %d: %s", code, stderr)

@@ -25,6 +25,12 @@ const (
 	// headerChunks is the store's fixed overhead: the header chunk and the
 	// first metadata area.
 	headerChunks = 2
+	// MaxWriteUnit bounds the write unit W: 64 times lvm-um's 1 MiB.
+	// Nothing the generator keeps grows with W (placement indexes units
+	// by their free blocks only for the counts in use), but a device
+	// compares and writes W bytes at a time, and a unit larger than the
+	// snapshot store can take only overflows it.
+	MaxWriteUnit = 64 << 20
 	// MaxUnits bounds the units (and chunks) of an image, so that the
 	// bitsets tracking them stay small (256 MiB at most).
 	MaxUnits = 1 << 31
@@ -39,11 +45,12 @@ type Model struct {
 	ImageSize int64 `json:"image_size"`
 }
 
-// Validate reports whether the model's parameters are usable: W positive,
-// C a power of two between 4 KiB and 512 KiB, the image size not negative.
+// Validate reports whether the model's parameters are usable: W from 1
+// byte to MaxWriteUnit, C a power of two between 4 KiB and 512 KiB, the
+// image size not negative.
 func (m Model) Validate() error {
-	if m.WriteUnit <= 0 {
-		return fmt.Errorf("blockmap: write unit %d: must be positive", m.WriteUnit)
+	if m.WriteUnit <= 0 || m.WriteUnit > MaxWriteUnit {
+		return fmt.Errorf("blockmap: write unit %d: must be from 1 to %d bytes", m.WriteUnit, int64(MaxWriteUnit))
 	}
 	if m.Chunk < MinChunk || m.Chunk > MaxChunk || m.Chunk&(m.Chunk-1) != 0 {
 		return fmt.Errorf("blockmap: chunk size %d: must be a power of two from %d to %d bytes",

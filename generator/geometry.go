@@ -42,16 +42,13 @@ func (g Geometry) Model(size int64) blockmap.Model {
 // minWriteUnit is one sector: nothing smaller is ever written.
 const minWriteUnit = 512
 
-// Validate reports whether the geometry is one a device can have:
-// blockmap's model must accept it (a chunk that is a power of two from
-// 4 KiB to 512 KiB), and the CLI further asks for a write unit that is a
-// power of two of at least a sector.
+// Validate reports whether the geometry is one a device can have, as the
+// chunk size is checked: a write unit that is a power of two from a
+// sector to 64 MiB (blockmap.MaxWriteUnit), a chunk that is a power of
+// two from 4 KiB to 512 KiB (blockmap's model).
 func (g Geometry) Validate() error {
-	if err := g.Model(0).Validate(); err != nil {
-		return err
+	if g.WriteUnit < minWriteUnit || g.WriteUnit > blockmap.MaxWriteUnit || g.WriteUnit&(g.WriteUnit-1) != 0 {
+		return fmt.Errorf("write unit %d: must be a power of two from %d bytes to %d MiB", g.WriteUnit, minWriteUnit, blockmap.MaxWriteUnit>>20)
 	}
-	if g.WriteUnit < minWriteUnit || g.WriteUnit&(g.WriteUnit-1) != 0 {
-		return fmt.Errorf("write unit %d: must be a power of two of at least %d bytes", g.WriteUnit, minWriteUnit)
-	}
-	return nil
+	return g.Model(0).Validate()
 }

@@ -3,13 +3,14 @@ package generator
 import "testing"
 
 func TestGeometryValidate(t *testing.T) {
-	ok := []Geometry{{MiB, 4 * KiB}, {4 * KiB, 4 * KiB}, {512, 4 * KiB}, {MiB, 512 * KiB}}
+	ok := []Geometry{{MiB, 4 * KiB}, {4 * KiB, 4 * KiB}, {512, 4 * KiB}, {MiB, 512 * KiB}, {64 * MiB, 4 * KiB}}
 	for _, g := range ok {
 		if err := g.Validate(); err != nil {
 			t.Errorf("%+v: %v", g, err)
 		}
 	}
-	bad := []Geometry{{MiB, 2 * KiB}, {MiB, MiB}, {MiB, 12 * KiB}, {3000, 4 * KiB}, {256, 4 * KiB}, {0, 4 * KiB}}
+	bad := []Geometry{{MiB, 2 * KiB}, {MiB, MiB}, {MiB, 12 * KiB}, {3000, 4 * KiB}, {256, 4 * KiB}, {0, 4 * KiB},
+		{128 * MiB, 4 * KiB}, {64 * GiB, 4 * KiB}, {TiB, 4 * KiB}, {-MiB, 4 * KiB}}
 	for _, g := range bad {
 		if err := g.Validate(); err == nil {
 			t.Errorf("%+v: want an error", g)

@@ -121,8 +121,7 @@ func (a *allocation) run() error {
 func (a *allocation) openUnits() (int64, bool) {
 	p := a.p
 	k := int64((a.need + p.span - 1) / p.span)
-	full := &p.byFree[p.span]
-	if !a.ranRun && p.nByFree[p.span] >= k {
+	if full := p.byFree.members(uint32(p.span)); !a.ranRun && full != nil && p.byFree.count(uint32(p.span)) >= k {
 		a.ranRun = true
 		if s := full.runOf(p.unitOf(a.cursor), k); s >= 0 {
 			for u := s; u < s+k; u++ {
@@ -131,11 +130,11 @@ func (a *allocation) openUnits() (int64, bool) {
 			return s, true
 		}
 	}
-	for n := p.span; n > 0; n-- {
-		if p.nByFree[n] == 0 {
-			continue
+	for _, n := range p.byFree.order {
+		if n == 0 {
+			break
 		}
-		if u := p.byFree[n].nextWrap(p.unitOf(a.cursor)); u >= 0 {
+		if u := p.byFree.members(n).nextWrap(p.unitOf(a.cursor)); u >= 0 {
 			p.markDirty(u)
 			return u, true
 		}

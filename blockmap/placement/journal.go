@@ -40,8 +40,7 @@ func (p *Policy) rollback() {
 		if p.dirty.test(u) {
 			p.dirtyFree.clear(u)
 		} else {
-			p.byFree[p.free[u]].clear(u)
-			p.nByFree[p.free[u]]--
+			p.byFree.remove(p.free[u], u)
 		}
 		p.free[u] = st.free
 		if st.dirty {
@@ -51,8 +50,7 @@ func (p *Policy) rollback() {
 			}
 		} else {
 			p.dirty.clear(u)
-			p.byFree[st.free].set(u)
-			p.nByFree[st.free]++
+			p.byFree.add(st.free, u)
 		}
 	}
 	p.jr = nil

@@ -52,12 +52,11 @@ type Policy struct {
 	span  uint64 // blocks per placement unit (G)
 	units int64
 
-	free      []uint32 // free blocks per unit, as last seen
-	dirty     bitset   // changed on the device or pending
-	byFree    []bitset // clean units indexed by free count
-	nByFree   []int64  // members of each byFree set
-	dirtyFree bitset   // dirty units with a free block
-	groupFree []uint32 // each group's free count as the policy expects it
+	free      []uint32  // free blocks per unit, as last seen
+	dirty     bitset    // changed on the device or pending
+	byFree    *freeSets // clean units by free count
+	dirtyFree bitset    // dirty units with a free block
+	groupFree []uint32  // each group's free count as the policy expects it
 
 	seenChanges int // ChangedCount at the last device scan; -1 never
 

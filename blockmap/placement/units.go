@@ -46,15 +46,7 @@ func (p *Policy) setup(geo fs.Geometry) error {
 	p.free = make([]uint32, p.units)
 	p.dirty = newBitset(p.units)
 	p.dirtyFree = newBitset(p.units)
-	p.byFree = make([]bitset, p.span+1)
-	p.nByFree = make([]int64, p.span+1)
-	for i := range p.byFree {
-		p.byFree[i] = newBitset(p.units)
-	}
-	for u := int64(0); u < p.units; u++ {
-		p.byFree[0].set(u)
-	}
-	p.nByFree[0] = p.units
+	p.byFree = newFreeSets(p.units)
 	p.groupFree = make([]uint32, geo.Groups)
 	for g := range p.groupFree {
 		p.groupFree[g] = unknownFree
@@ -77,10 +69,8 @@ func (p *Policy) setFree(u int64, n uint32) {
 		}
 		return
 	}
-	p.byFree[old].clear(u)
-	p.nByFree[old]--
-	p.byFree[n].set(u)
-	p.nByFree[n]++
+	p.byFree.remove(old, u)
+	p.byFree.add(n, u)
 }
 
 // markDirty makes unit u dirty: from now on writing into it is free.
@@ -91,8 +81,7 @@ func (p *Policy) markDirty(u int64) {
 	p.note(u)
 	p.dirty.set(u)
 	n := p.free[u]
-	p.byFree[n].clear(u)
-	p.nByFree[n]--
+	p.byFree.remove(n, u)
 	if n > 0 {
 		p.dirtyFree.set(u)
 	}

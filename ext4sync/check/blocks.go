@@ -40,7 +40,6 @@ type dirInfo struct {
 // or block map with every block claimed, then i_size and i_blocks against
 // what was found.
 func (c *checker) checkBlocks(ino uint32, in *disk.Inode) error {
-	where := c.inodeWhere(ino)
 	var count uint64 // blocks charged to i_blocks
 	if ok, err := c.checkXattrBlock(ino, in); err != nil {
 		return err
@@ -69,10 +68,10 @@ func (c *checker) checkBlocks(ino uint32, in *disk.Inode) error {
 	}
 	if in.Flags.Has(disk.FlagIndex) {
 		if !in.IsDir() {
-			return bad(where, "htree (index) flag on a non-directory")
+			return bad(c.inodeWhere(ino), "htree (index) flag on a non-directory")
 		}
 		if !c.sb.FeatureCompat.Has(disk.CompatDirIndex) {
-			return bad(where, "htree (index) flag without the dir_index feature")
+			return bad(c.inodeWhere(ino), "htree (index) flag without the dir_index feature")
 		}
 	}
 	if err := c.checkSize(ino, in, maps); err != nil {
@@ -82,14 +81,14 @@ func (c *checker) checkBlocks(ino uint32, in *disk.Inode) error {
 	if !c.sb.FeatureRoCompat.Has(disk.RoCompatHugeFile) || !in.Flags.Has(disk.FlagHugeFile) {
 		want *= uint64(c.lay.blockSize / sectorSize)
 	} else if in.BlocksHigh != 0 {
-		return bad(where, "huge_file inode with i_blocks_hi %d", in.BlocksHigh)
+		return bad(c.inodeWhere(ino), "huge_file inode with i_blocks_hi %d", in.BlocksHigh)
 	}
 	got := uint64(in.BlocksLo)
 	if c.sb.FeatureRoCompat.Has(disk.RoCompatHugeFile) {
 		got = in.RawBlocks()
 	}
 	if got != want {
-		return bad(where, "i_blocks %d, but it uses %d blocks (%d)", got, count, want)
+		return bad(c.inodeWhere(ino), "i_blocks %d, but it uses %d blocks (%d)", got, count, want)
 	}
 	switch ino {
 	case c.sb.JournalInum:
@@ -113,34 +112,33 @@ func mappedEnd(maps []extent.Mapping) uint32 {
 
 // checkSize applies e2fsck's i_size rules to what the inode maps.
 func (c *checker) checkSize(ino uint32, in *disk.Inode, maps []extent.Mapping) error {
-	where := c.inodeWhere(ino)
 	bs := uint64(c.lay.blockSize)
 	size := in.Size()
 	if in.IsDir() {
 		if len(maps) == 0 {
-			return bad(where, "directory without blocks")
+			return bad(c.inodeWhere(ino), "directory without blocks")
 		}
 		next := uint64(0)
 		for _, m := range maps {
 			if uint64(m.Logical) != next {
-				return bad(where, "directory has a hole at logical block %d", next)
+				return bad(c.inodeWhere(ino), "directory has a hole at logical block %d", next)
 			}
 			if m.Uninit {
-				return bad(where, "directory block %d is in an uninitialized extent", m.Logical)
+				return bad(c.inodeWhere(ino), "directory block %d is in an uninitialized extent", m.Logical)
 			}
 			next = m.End()
 		}
 		if limit := uint64(1) << (21 - c.sb.LogBlockSize); next > limit {
-			return bad(where, "directory of %d blocks, more than %d without large_dir", next, limit)
+			return bad(c.inodeWhere(ino), "directory of %d blocks, more than %d without large_dir", next, limit)
 		}
 		nblock := size / bs
 		switch {
 		case size%bs != 0:
-			return bad(where, "directory i_size %d is not a multiple of the block size", size)
+			return bad(c.inodeWhere(ino), "directory i_size %d is not a multiple of the block size", size)
 		case nblock > next:
-			return bad(where, "directory i_size %d beyond its %d blocks", size, next)
+			return bad(c.inodeWhere(ino), "directory i_size %d beyond its %d blocks", size, next)
 		case next-nblock > uint64(c.sb.PreallocDirBlocks):
-			return bad(where, "directory i_size %d short of its %d blocks", size, next)
+			return bad(c.inodeWhere(ino), "directory i_size %d short of its %d blocks", size, next)
 		}
 		return nil
 	}
@@ -159,11 +157,11 @@ func (c *checker) checkSize(ino uint32, in *disk.Inode, maps []extent.Mapping) e
 	}
 	switch {
 	case lastInit >= 0 && size < uint64(lastInit)*bs:
-		return bad(where, "i_size %d, but logical block %d is mapped", size, lastInit)
+		return bad(c.inodeWhere(ino), "i_size %d, but logical block %d is mapped", size, lastInit)
 	case extents && size > bs<<32-1:
-		return bad(where, "i_size %d too large for an extent-mapped file", size)
+		return bad(c.inodeWhere(ino), "i_size %d too large for an extent-mapped file", size)
 	case !extents && size > maxBlockMapSize(bs):
-		return bad(where, "i_size %d too large for a block-mapped file", size)
+		return bad(c.inodeWhere(ino), "i_size %d too large for a block-mapped file", size)
 	}
 	return nil
 }
@@ -289,9 +287,8 @@ func (w *mapWalk) data(lblk uint64, pblk uint32) error {
 	if pblk == 0 {
 		return nil
 	}
-	where := w.c.inodeWhere(w.ino)
 	if !w.inRange(uint64(pblk)) {
-		return bad(where, "logical block %d maps block %d, outside the filesystem", lblk, pblk)
+		return bad(w.c.inodeWhere(w.ino), "logical block %d maps block %d, outside the filesystem", lblk, pblk)
 	}
 	if !w.resize {
 		if err := w.c.claim(uint64(pblk), 1, func(uint64) string {
@@ -350,24 +347,24 @@ func (c *checker) checkXattrBlock(ino uint32, in *disk.Inode) (bool, error) {
 	if blk == 0 {
 		return false, nil
 	}
-	where := fmt.Sprintf("inode %d xattr block %d", ino, blk)
+	where := func() string { return fmt.Sprintf("inode %d xattr block %d", ino, blk) }
 	if !c.sb.FeatureCompat.Has(disk.CompatExtAttr) {
-		return false, bad(where, "xattr block without the ext_attr feature")
+		return false, bad(where(), "xattr block without the ext_attr feature")
 	}
 	if blk < c.lay.firstData || blk >= c.lay.blocksCount {
-		return false, bad(where, "outside the filesystem")
+		return false, bad(where(), "outside the filesystem")
 	}
 	if x := c.xattrs[blk]; x != nil {
 		x.refs++
 		return true, nil
 	}
-	b, err := c.readBlocks(blk, 1, where)
+	b, err := c.readBlocks(blk, 1, "xattr block")
 	if err != nil {
 		return false, err
 	}
 	_, hdr, err := xattr.DecodeBlock(b, blk, xattr.BlockOptions{Checksum: c.sb.HasMetadataCsum(), FSSeed: c.seed})
 	if err != nil {
-		return false, c.formatError(where, err)
+		return false, c.formatError(where(), err)
 	}
 	if err := c.claim(blk, 1, func(uint64) string { return fmt.Sprintf("xattr block of inode %d", ino) }); err != nil {
 		return false, err

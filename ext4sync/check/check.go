@@ -83,7 +83,7 @@ func Image(r io.ReaderAt, size int64) error {
 }
 
 // checker holds one run's state. Per-inode tables are indexed by inode
-// number - 1; per-block state is bitsets.
+// number; per-block state is bitsets.
 type checker struct {
 	r    io.ReaderAt
 	size int64
@@ -103,9 +103,10 @@ type checker struct {
 	dotdot    []uint32 // a directory's ".." (pass 2)
 	dirs      []dirInfo
 	xattrs    map[uint64]*xattrBlock
-	lostFound uint32
 	lowDtime  bool // e2fsck's low_dtime_check
 	owner     *hunt
+	names     map[string]struct{} // one directory block's names (pass 2)
+	cur       disk.Inode          // the inode pass 1 is at
 
 	journalMaps  []extent.Mapping // the journal inode's blocks
 	journalSize  uint64

@@ -27,6 +27,7 @@ func (c *checker) checkDirectories() error {
 	c.parent = make([]uint32, n)
 	c.dotdot = make([]uint32, n)
 	c.parent[disk.RootIno] = disk.RootIno
+	c.names = map[string]struct{}{}
 	for i := range c.dirs {
 		if err := c.checkDir(&c.dirs[i]); err != nil {
 			return err
@@ -64,7 +65,7 @@ func (c *checker) checkDir(d *dirInfo) error {
 
 // checkDirBlock is check_dir_block for one block.
 func (c *checker) checkDirBlock(d *dirInfo, ht *htree, lblk uint32, pblk uint64, b []byte) error {
-	where := fmt.Sprintf("directory inode %d block %d (logical %d)", d.ino, pblk, lblk)
+	where := dirWhere{d.ino, pblk, lblk}
 	csum := c.sb.HasMetadataCsum()
 	kind := kindLeaf
 	if ht != nil {
@@ -85,19 +86,20 @@ func (c *checker) checkDirBlock(d *dirInfo, ht *htree, lblk uint32, pblk uint64,
 			err = dir.VerifyDxChecksum(d.seed, b, kind == kindRoot, lblk)
 		}
 		if err != nil {
-			return bad(where, "%v", err)
+			return bad(where.String(), "%v", err)
 		}
 	}
 	ents, err := dir.ParseLeaf(b, csum && kind == kindLeaf, lblk)
 	if err != nil {
-		return bad(where, "%v", err)
+		return bad(where.String(), "%v", err)
 	}
 	if kind == kindRoot {
-		if err := ht.root(c, b, where); err != nil {
+		if err := ht.root(c, b, where.String()); err != nil {
 			return err
 		}
 	}
-	seen := make(map[string]struct{}, len(ents))
+	seen := c.names
+	clear(seen)
 	for i, e := range ents {
 		state := 2 // e2fsck's dot_state: 0 ".", 1 "..", 2 the rest
 		if lblk == 0 && i < 2 {
@@ -110,82 +112,81 @@ func (c *checker) checkDirBlock(d *dirInfo, ht *htree, lblk uint32, pblk uint64,
 			continue
 		}
 		if _, dup := seen[string(e.Name)]; dup {
-			return bad(where, "name %q appears twice", e.Name)
+			return bad(where.String(), "name %q appears twice", e.Name)
 		}
 		seen[string(e.Name)] = struct{}{}
 	}
 	if lblk == 0 && len(ents) < 2 {
-		return bad(where, "no \".\" and \"..\" entries")
+		return bad(where.String(), "no \".\" and \"..\" entries")
 	}
 	if kind != kindLeaf {
-		return ht.index(c, lblk, b, kind == kindRoot, where)
+		return ht.index(c, lblk, b, kind == kindRoot, where.String())
 	}
 	return nil
 }
 
 // checkDirent applies pass 2's rules to one entry.
-func (c *checker) checkDirent(d *dirInfo, ht *htree, lblk uint32, where string, state int, e dir.Dirent) error {
+func (c *checker) checkDirent(d *dirInfo, ht *htree, lblk uint32, where dirWhere, state int, e dir.Dirent) error {
 	sb := &c.sb
 	switch state {
 	case 0:
 		switch {
 		case e.Inode == 0:
-			return bad(where, "missing \".\"")
+			return bad(where.String(), "missing \".\"")
 		case string(e.Name) != "." || e.Pad != 0:
-			return bad(where, "first entry %q is not \".\"", e.Name)
+			return bad(where.String(), "first entry %q is not \".\"", e.Name)
 		case e.Inode != d.ino:
-			return bad(where, "\".\" names inode %d", e.Inode)
+			return bad(where.String(), "\".\" names inode %d", e.Inode)
 		}
 	case 1:
 		switch {
 		case e.Inode == 0:
-			return bad(where, "missing \"..\"")
+			return bad(where.String(), "missing \"..\"")
 		case string(e.Name) != ".." || e.Pad != 0:
-			return bad(where, "second entry %q is not \"..\"", e.Name)
+			return bad(where.String(), "second entry %q is not \"..\"", e.Name)
 		}
 		c.dotdot[d.ino] = e.Inode
 	default:
 		if e.Inode == d.ino && e.Inode != 0 {
-			return bad(where, "entry %q names the directory itself", e.Name)
+			return bad(where.String(), "entry %q names the directory itself", e.Name)
 		}
 	}
 	ino := e.Inode
 	if ino == 0 {
 		return nil
 	}
-	name := fmt.Sprintf("entry %q (inode %d)", e.Name, ino)
 	switch {
 	case ino != disk.RootIno && ino < c.lay.firstIno, ino > c.lay.inodesCount,
 		ino == sb.UsrQuotaInum, ino == sb.GrpQuotaInum, ino == sb.PrjQuotaInum, ino == sb.OrphanFileInum:
-		return bad(where, "%s names a reserved or out-of-range inode", name)
+		return bad(where.String(), "entry %q (inode %d) names a reserved or out-of-range inode", e.Name, ino)
 	case state == 2 && string(e.Name) == ".":
-		return bad(where, "a second \".\" entry")
+		return bad(where.String(), "a second \".\" entry")
 	case state == 2 && string(e.Name) == "..":
-		return bad(where, "a second \"..\" entry")
+		return bad(where.String(), "a second \"..\" entry")
 	case state == 2 && ino == disk.RootIno:
-		return bad(where, "%s links to the root directory", name)
+		return bad(where.String(), "entry %q (inode %d) links to the root directory", e.Name, ino)
 	case state == 2 && len(e.Name) == 0:
-		return bad(where, "entry with an empty name (inode %d)", ino)
+		return bad(where.String(), "entry with an empty name (inode %d)", ino)
 	}
 	g, i := c.lay.inodeGroup(ino)
 	if c.uninit(g, disk.BgInodeUninit) {
-		return bad(where, "%s is in group %d, whose inodes are uninitialized", name, g)
+		return bad(where.String(), "entry %q (inode %d) is in group %d, whose inodes are uninitialized", e.Name, ino, g)
 	}
 	if i >= c.usedInodes(g) {
-		return bad(where, "%s is in the never-used part of group %d's inode table", name, g)
+		return bad(where.String(), "entry %q (inode %d) is in the never-used part of group %d's inode table", e.Name, ino, g)
 	}
 	if !c.inodeUsed.test(uint64(ino)) {
-		return bad(where, "%s names an inode that is not in use", name)
+		return bad(where.String(), "entry %q (inode %d) names an inode that is not in use", e.Name, ino)
 	}
 	want := dir.FileType(c.ftype[ino])
 	if !sb.FeatureIncompat.Has(disk.IncompatFiletype) {
 		want = dir.TypeUnknown
 	}
 	if e.Type != want {
-		return bad(where, "%s has file type %d, but the inode's type is %d", name, e.Type, want)
+		return bad(where.String(), "entry %q (inode %d) has file type %d, but the inode's type is %d", e.Name, ino, e.Type, want)
 	}
 	if bytes.IndexByte(e.Name, '/') >= 0 || bytes.IndexByte(e.Name, 0) >= 0 {
-		return bad(where, "%s holds '/' or NUL", name)
+		return bad(where.String(), "entry %q (inode %d) holds '/' or NUL", e.Name, ino)
 	}
 	if ht != nil {
 		if err := ht.note(lblk, e.Name, where); err != nil {
@@ -194,13 +195,21 @@ func (c *checker) checkDirent(d *dirInfo, ht *htree, lblk uint32, where string, 
 	}
 	if state == 2 && c.inodeDir.test(uint64(ino)) {
 		if p := c.parent[ino]; p != 0 {
-			return bad(where, "%s is a second name for a directory (also in directory %d)", name, p)
+			return bad(where.String(), "entry %q (inode %d) is a second name for a directory (also in directory %d)", e.Name, ino, p)
 		}
 		c.parent[ino] = d.ino
 	}
-	if d.ino == disk.RootIno && string(e.Name) == "lost+found" {
-		c.lostFound = ino
-	}
 	c.counted[ino]++
 	return nil
+}
+
+// dirWhere names a directory block, formatted only for an error.
+type dirWhere struct {
+	ino  uint32
+	pblk uint64
+	lblk uint32
+}
+
+func (w dirWhere) String() string {
+	return fmt.Sprintf("directory inode %d block %d (logical %d)", w.ino, w.pblk, w.lblk)
 }

@@ -26,7 +26,7 @@
 //     order, every block referenced once, each leaf's hashes inside its
 //     index range, leaf depth);
 //   - pass 3: every directory reachable from the root, ".." naming the
-//     parent, /lost+found present;
+//     parent;
 //   - pass 4: link counts equal the entries naming each inode;
 //   - pass 5: block and inode bitmaps equal what pass 1 found (BLOCK_UNINIT
 //     and INODE_UNINIT groups as libext2fs reads them, flex_bg tables

@@ -74,10 +74,10 @@ func (h *htree) root(c *checker, b []byte, where string) error {
 }
 
 // note records the hash of a name found in block lblk.
-func (h *htree) note(lblk uint32, name []byte, where string) error {
+func (h *htree) note(lblk uint32, name []byte, where dirWhere) error {
 	hs, err := dir.NameHash(h.hashVer, h.seed, name)
 	if err != nil {
-		return bad(where, "%v", err)
+		return bad(where.String(), "%v", err)
 	}
 	x := &h.blocks[lblk]
 	x.min, x.max = min(x.min, hs.Major), max(x.max, hs.Major)

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -71,7 +72,7 @@ func (c *checker) scanInodes() error {
 
 // checkInode applies pass 1's rules to one inode.
 func (c *checker) checkInode(ino uint32, raw []byte) error {
-	var base disk.Inode
+	base := &c.cur
 	if err := base.Unmarshal(raw[:disk.GoodOldInodeSize]); err != nil {
 		return bad(c.inodeWhere(ino), "%v", err)
 	}
@@ -87,9 +88,11 @@ func (c *checker) checkInode(ino uint32, raw []byte) error {
 		}
 		return nil
 	}
-	in := new(disk.Inode)
-	if err := in.Unmarshal(raw); err != nil {
-		return bad(c.inodeWhere(ino), "%v", err)
+	// The fields past the base inode are read from raw where needed
+	// (i_extra_isize, the in-inode xattrs): no copy of the inode's tail.
+	in := base
+	if len(raw) > disk.GoodOldInodeSize+1 {
+		in.ExtraIsize = binary.LittleEndian.Uint16(raw[disk.GoodOldInodeSize:])
 	}
 	if err := c.checkFlags(ino, in); err != nil {
 		return err
@@ -115,25 +118,24 @@ func allZero(b []byte) bool {
 // checkFlags applies the i_flags rules e2fsck checks on every inode that
 // is in use or reserved.
 func (c *checker) checkFlags(ino uint32, in *disk.Inode) error {
-	where := c.inodeWhere(ino)
 	extentFS := c.sb.FeatureIncompat.Has(disk.IncompatExtents)
 	mapped := in.LinksCount != 0 || ino == disk.BadBlocksIno || ino == disk.RootIno || ino == disk.JournalIno
 	switch {
 	case in.Flags.Has(disk.FlagInlineData):
-		return bad(where, "inline data flag without the inline_data feature")
+		return bad(c.inodeWhere(ino), "inline data flag without the inline_data feature")
 	case in.Flags.Has(disk.FlagCasefold):
-		return bad(where, "casefold flag without the casefold feature")
+		return bad(c.inodeWhere(ino), "casefold flag without the casefold feature")
 	case in.Flags.Has(disk.FlagEAInode):
-		return bad(where, "ea_inode flag without the ea_inode feature")
+		return bad(c.inodeWhere(ino), "ea_inode flag without the ea_inode feature")
 	case in.Flags.Has(disk.FlagEncrypt):
-		return bad(where, "encrypt flag without the encrypt feature")
+		return bad(c.inodeWhere(ino), "encrypt flag without the encrypt feature")
 	case in.Flags.Has(disk.FlagVerity):
-		return bad(where, "verity flag without the verity feature")
+		return bad(c.inodeWhere(ino), "verity flag without the verity feature")
 	case in.Flags.Has(disk.FlagExtents) && !extentFS && mapped:
-		return bad(where, "extents flag without the extent feature")
+		return bad(c.inodeWhere(ino), "extents flag without the extent feature")
 	case extentFS && !in.Flags.Has(disk.FlagExtents) && mapped && (in.FileType() == disk.ModeRegular || in.IsDir()) &&
 		extentHeaderValid(in.Block[:]):
-		return bad(where, "i_block holds an extent tree but the extents flag is clear")
+		return bad(c.inodeWhere(ino), "i_block holds an extent tree but the extents flag is clear")
 	}
 	return nil
 }
@@ -147,24 +149,23 @@ func extentHeaderValid(root []byte) bool {
 // checkInUse applies pass 1's rules to an inode in use (links > 0) that
 // is not one of the reserved inodes handled by checkReserved.
 func (c *checker) checkInUse(ino uint32, in *disk.Inode, raw []byte) error {
-	where := c.inodeWhere(ino)
 	sb := &c.sb
 	if in.Dtime != 0 {
-		return bad(where, "in use (%d links) but i_dtime is %d", in.LinksCount, in.Dtime)
+		return bad(c.inodeWhere(ino), "in use (%d links) but i_dtime is %d", in.LinksCount, in.Dtime)
 	}
 	c.inodeUsed.set(uint64(ino))
 	c.links[ino] = in.LinksCount
 	switch {
 	case in.ObsoFaddr != 0:
-		return bad(where, "i_faddr %d is not 0", in.ObsoFaddr)
+		return bad(c.inodeWhere(ino), "i_faddr %d is not 0", in.ObsoFaddr)
 	case in.IsDir() && in.SizeHigh != 0:
-		return bad(where, "directory i_size_high %d without large_dir", in.SizeHigh)
+		return bad(c.inodeWhere(ino), "directory i_size_high %d without large_dir", in.SizeHigh)
 	case !sb.Is64Bit() && in.FileACLHigh != 0:
-		return bad(where, "i_file_acl_high %d without 64bit", in.FileACLHigh)
+		return bad(c.inodeWhere(ino), "i_file_acl_high %d without 64bit", in.FileACLHigh)
 	case !sb.FeatureRoCompat.Has(disk.RoCompatHugeFile) && in.BlocksHigh != 0:
-		return bad(where, "i_blocks_hi %d without huge_file", in.BlocksHigh)
+		return bad(c.inodeWhere(ino), "i_blocks_hi %d without huge_file", in.BlocksHigh)
 	case in.Flags.Has(disk.FlagImagic):
-		return bad(where, "imagic flag without the imagic_inodes feature")
+		return bad(c.inodeWhere(ino), "imagic flag without the imagic_inodes feature")
 	}
 	if err := c.checkExtraSpace(ino, in, raw); err != nil {
 		return err
@@ -177,10 +178,10 @@ func (c *checker) checkInUse(ino uint32, in *disk.Inode, raw []byte) error {
 		c.ftype[ino] = uint8(dir.TypeRegular)
 	case disk.ModeChar, disk.ModeBlock, disk.ModeFIFO, disk.ModeSocket:
 		if !deviceValid(in) {
-			return bad(where, "device, FIFO or socket with index or extents flag, or immutable with blocks")
+			return bad(c.inodeWhere(ino), "device, FIFO or socket with index or extents flag, or immutable with blocks")
 		}
 		if in.Size() != 0 {
-			return bad(where, "device, FIFO or socket with i_size %d", in.Size())
+			return bad(c.inodeWhere(ino), "device, FIFO or socket with i_size %d", in.Size())
 		}
 		c.ftype[ino] = uint8(specialType(in.FileType()))
 	case disk.ModeSymlink:
@@ -189,7 +190,7 @@ func (c *checker) checkInUse(ino uint32, in *disk.Inode, raw []byte) error {
 		}
 		c.ftype[ino] = uint8(dir.TypeSymlink)
 	default:
-		return bad(where, "bad file type in mode %#o", in.Mode)
+		return bad(c.inodeWhere(ino), "bad file type in mode %#o", in.Mode)
 	}
 	return c.checkBlocks(ino, in)
 }

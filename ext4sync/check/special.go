@@ -21,10 +21,9 @@ const (
 // to the rules for ordinary inodes in use (the root).
 func (c *checker) checkReserved(ino uint32, in *disk.Inode, raw []byte) (special bool, err error) {
 	sb := &c.sb
-	where := c.inodeWhere(ino)
 	clear := func(what string) error {
 		if in.LinksCount != 0 || in.RawBlocks() != 0 || le32(in.Block[:], 0) != 0 {
-			return bad(where, "%s, but the inode is not clear", what)
+			return bad(c.inodeWhere(ino), "%s, but the inode is not clear", what)
 		}
 		return nil
 	}
@@ -32,18 +31,18 @@ func (c *checker) checkReserved(ino uint32, in *disk.Inode, raw []byte) (special
 	case ino == disk.BadBlocksIno:
 		c.inodeUsed.set(uint64(ino))
 		if in.Mode != 0 || in.UID() != 0 || in.GID() != 0 || in.LinksCount != 0 || in.FileACL() != 0 {
-			return true, bad(where, "bad blocks inode has mode, owner, links or xattrs")
+			return true, bad(c.inodeWhere(ino), "bad blocks inode has mode, owner, links or xattrs")
 		}
 		if !allZero(in.Block[:]) || in.RawBlocks() != 0 {
-			return true, unsupported(where, "a bad blocks list")
+			return true, unsupported(c.inodeWhere(ino), "a bad blocks list")
 		}
 		return true, nil
 	case ino == disk.RootIno:
 		if !in.IsDir() {
-			return true, bad(where, "the root is not a directory (mode %#o)", in.Mode)
+			return true, bad(c.inodeWhere(ino), "the root is not a directory (mode %#o)", in.Mode)
 		}
 		if in.Dtime != 0 && in.LinksCount != 0 {
-			return true, bad(where, "the root has i_dtime %d", in.Dtime)
+			return true, bad(c.inodeWhere(ino), "the root has i_dtime %d", in.Dtime)
 		}
 		return false, nil
 	case ino == disk.JournalIno:
@@ -52,7 +51,7 @@ func (c *checker) checkReserved(ino uint32, in *disk.Inode, raw []byte) (special
 			return true, clear("not the journal (s_journal_inum is " + fmt.Sprint(sb.JournalInum) + ")")
 		}
 		if in.FileType() != disk.ModeRegular {
-			return true, bad(where, "the journal is not a regular file (mode %#o)", in.Mode)
+			return true, bad(c.inodeWhere(ino), "the journal is not a regular file (mode %#o)", in.Mode)
 		}
 		c.journalLinks = in.LinksCount
 		return true, c.checkBlocks(ino, in)
@@ -65,7 +64,7 @@ func (c *checker) checkReserved(ino uint32, in *disk.Inode, raw []byte) (special
 			return true, clear("orphan file inode without the orphan_file feature")
 		}
 		if in.FileType() != disk.ModeRegular {
-			return true, bad(where, "the orphan file is not a regular file (mode %#o)", in.Mode)
+			return true, bad(c.inodeWhere(ino), "the orphan file is not a regular file (mode %#o)", in.Mode)
 		}
 		c.orphanSeen = true
 		return true, c.checkBlocks(ino, in)
@@ -75,7 +74,7 @@ func (c *checker) checkReserved(ino uint32, in *disk.Inode, raw []byte) (special
 		case ino == disk.BootLoaderIno && t == disk.ModeDir,
 			ino == disk.ResizeIno && in.Mode != 0 && t != disk.ModeRegular,
 			ino != disk.BootLoaderIno && ino != disk.ResizeIno && in.Mode != 0:
-			return true, bad(where, "reserved inode with mode %#o", in.Mode)
+			return true, bad(c.inodeWhere(ino), "reserved inode with mode %#o", in.Mode)
 		}
 		return true, c.checkBlocks(ino, in)
 	}
@@ -145,10 +144,13 @@ func (c *checker) checkResizeInode() error {
 		if err != nil {
 			return err
 		}
-		off := 0
+		off := uint64(0)
 		for g := uint32(1); g < c.lay.groups; g++ {
 			if !hasSuper(&c.sb, g) {
 				continue
+			}
+			if off >= apb {
+				return bad(where, "more superblock backups than reserved descriptor block %d can list", pblk)
 			}
 			want := pblk + uint64(g)*uint64(c.lay.bpg)
 			if got := uint64(binary.LittleEndian.Uint32(ibuf[4*off:])); got != want {
@@ -162,14 +164,13 @@ func (c *checker) checkResizeInode() error {
 
 // checkSymlink is e2fsck_pass1_check_symlink.
 func (c *checker) checkSymlink(ino uint32, in *disk.Inode) error {
-	where := c.inodeWhere(ino)
 	if in.SizeHigh != 0 || in.Size() == 0 || in.Flags.Has(disk.FlagIndex) {
-		return bad(where, "invalid symlink (i_size %d, flags %#x)", in.Size(), uint32(in.Flags))
+		return bad(c.inodeWhere(ino), "invalid symlink (i_size %d, flags %#x)", in.Size(), uint32(in.Flags))
 	}
 	buf := in.Block[:]
 	if isFastSymlink(in) {
 		if in.Flags.Has(disk.FlagExtents) {
-			return bad(where, "fast symlink with the extents flag")
+			return bad(c.inodeWhere(ino), "fast symlink with the extents flag")
 		}
 	} else {
 		var blk uint64
@@ -177,17 +178,17 @@ func (c *checker) checkSymlink(ino uint32, in *disk.Inode) error {
 			h := extent.DecodeHeader(in.Block[:])
 			e := extent.DecodeLeaf(in.Block[extent.HeaderSize:])
 			if !extentHeaderValid(in.Block[:]) || h.Depth != 0 || h.Entries != 1 || e.Block != 0 || e.Length() != 1 {
-				return bad(where, "slow symlink must map exactly logical block 0")
+				return bad(c.inodeWhere(ino), "slow symlink must map exactly logical block 0")
 			}
 			blk = e.Start()
 		} else {
 			blk = uint64(le32(in.Block[:], 0))
 			if !allZero(in.Block[4:]) {
-				return bad(where, "slow symlink maps more than one block")
+				return bad(c.inodeWhere(ino), "slow symlink maps more than one block")
 			}
 		}
 		if blk < c.lay.firstData || blk >= c.lay.blocksCount {
-			return bad(where, "symlink block %d outside the filesystem", blk)
+			return bad(c.inodeWhere(ino), "symlink block %d outside the filesystem", blk)
 		}
 		b, err := c.readBlocks(blk, 1, fmt.Sprintf("inode %d symlink block %d", ino, blk))
 		if err != nil {
@@ -197,10 +198,10 @@ func (c *checker) checkSymlink(ino uint32, in *disk.Inode) error {
 	}
 	n := bytes.IndexByte(buf, 0)
 	if n < 0 {
-		return bad(where, "symlink target is not NUL-terminated")
+		return bad(c.inodeWhere(ino), "symlink target is not NUL-terminated")
 	}
 	if uint64(n) != in.Size() {
-		return bad(where, "symlink target of %d bytes, but i_size %d", n, in.Size())
+		return bad(c.inodeWhere(ino), "symlink target of %d bytes, but i_size %d", n, in.Size())
 	}
 	return nil
 }

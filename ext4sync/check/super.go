@@ -26,6 +26,8 @@ const (
 	minExtraIsize   = 4    // i_extra_isize + i_checksum_hi
 	maxInodesPerGrp = 1 << 16
 	goodOldRev      = 0
+	dynamicRev      = 1  // EXT2_DYNAMIC_REV, the newest
+	maxLogFlex      = 31 // s_log_groups_per_flex
 )
 
 const sbWhere = "superblock"
@@ -43,6 +45,9 @@ func (c *checker) readSuperblock() error {
 	}
 	if sb.Magic != disk.SuperMagic {
 		return bad(sbWhere, "bad magic %#04x (not ext2/3/4)", sb.Magic)
+	}
+	if sb.RevLevel > dynamicRev {
+		return bad(sbWhere, "revision %d is newer than any ext4 (1)", sb.RevLevel)
 	}
 	if err := c.checkFeatures(); err != nil {
 		return err
@@ -139,6 +144,8 @@ func (c *checker) deriveLayout() error {
 		perBlock = bs / l.inodeSize
 	}
 	switch {
+	case sb.LogGroupsPerFlex > maxLogFlex:
+		return bad(sbWhere, "s_log_groups_per_flex %d out of range", sb.LogGroupsPerFlex)
 	case sb.InodesCount < 1:
 		return bad(sbWhere, "s_inodes_count 0")
 	case l.blocksCount < 1 || l.blocksCount > blksMax:

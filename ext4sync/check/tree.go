@@ -7,8 +7,9 @@ import (
 )
 
 // checkConnectivity is pass 3: the root is a directory, every directory
-// is reached from the root through the entries naming it, its ".." names
-// the directory holding it, and /lost+found exists as a directory.
+// is reached from the root through the entries naming it, and its ".."
+// names the directory holding it. (A missing /lost+found is not an error
+// for e2fsck -n, which only creates it when it may write.)
 func (c *checker) checkConnectivity() error {
 	if !c.inodeUsed.test(disk.RootIno) || !c.inodeDir.test(disk.RootIno) {
 		return bad("root directory (inode 2)", "not allocated or not a directory")
@@ -22,12 +23,6 @@ func (c *checker) checkConnectivity() error {
 		if want := c.parent[d.ino]; c.dotdot[d.ino] != want {
 			return bad(fmt.Sprintf("directory inode %d", d.ino), "\"..\" names inode %d, but its parent is %d", c.dotdot[d.ino], want)
 		}
-	}
-	switch {
-	case c.lostFound == 0:
-		return bad("root directory (inode 2)", "no lost+found")
-	case !c.inodeDir.test(uint64(c.lostFound)):
-		return bad(fmt.Sprintf("lost+found (inode %d)", c.lostFound), "not a directory")
 	}
 	return nil
 }
@@ -67,20 +62,19 @@ func (c *checker) checkLinks() error {
 			continue
 		}
 		n := c.counted[ino]
-		where := c.inodeWhere(ino)
 		if n == 0 {
-			return bad(where, "in use (%d links) but no directory entry names it", c.links[ino])
+			return bad(c.inodeWhere(ino), "in use (%d links) but no directory entry names it", c.links[ino])
 		}
 		isDir := c.inodeDir.test(uint64(ino))
 		if isDir && n > linkMax {
 			if !c.sb.FeatureRoCompat.Has(disk.RoCompatDirNlink) {
-				return bad(where, "directory with %d links without dir_nlink", n)
+				return bad(c.inodeWhere(ino), "directory with %d links without dir_nlink", n)
 			}
 			n = 1
 		}
 		links := uint32(c.links[ino])
 		if n != links && !(isDir && n > 1 && links == 1 && indexed.test(uint64(ino))) {
-			return bad(where, "i_links_count %d, but %d directory entries name it", links, n)
+			return bad(c.inodeWhere(ino), "i_links_count %d, but %d directory entries name it", links, n)
 		}
 	}
 	return nil

@@ -65,7 +65,7 @@ func TestGenerateArtifactReadsBack(t *testing.T) {
 			t.Fatalf("meta-data %s = %v, want %v", k, rb.Meta[k], v)
 		}
 	}
-	if r.PredictedCOWBytes != generator.DefaultGeometry.Model(0).COWBytes(514) {
+	if r.PredictedCOWBytes != f.opts.Geometry.Model(0).COWBytes(514) {
 		t.Fatalf("predicted %d", r.PredictedCOWBytes)
 	}
 	image, _ := os.ReadFile(f.opts.ImageOut)

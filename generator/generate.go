@@ -264,7 +264,7 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, wit
 	resolved.BasePath = basePath
 	o = &resolved
 	image := filepath.Join(dir, PayloadName)
-	res, err := b.Build(ctx, BuildRequest{BasePath: o.BasePath, RootfsPath: o.RootfsPath, ImagePath: image, Geometry: o.Geometry, SourceDateEpoch: o.SourceDateEpoch, Progress: o.Progress})
+	res, err := b.Build(ctx, BuildRequest{BasePath: o.BasePath, RootfsPath: o.RootfsPath, ImagePath: image, Geometry: o.Geometry.Resolved(), SourceDateEpoch: o.SourceDateEpoch, Progress: o.Progress})
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr

@@ -63,9 +63,11 @@ func newFixture(t *testing.T) *fixture {
 		Touched: []attrib.Touch{{Path: "usr/lib/libbig.so", Blocks: []uint64{512, 514}}},
 	}
 	f.opts = &generator.Options{
-		BasePath:      f.base,
-		RootfsPath:    f.rootfs,
-		Geometry:      generator.DefaultGeometry,
+		BasePath:   f.base,
+		RootfsPath: f.rootfs,
+		// The 2021 prototype's 1 MiB units, so each flipped byte dirties a
+		// whole unit of 256 chunks (the CLI's tests cover the default).
+		Geometry:      generator.Geometry{WriteUnit: generator.PrototypeWriteUnit, ChunkSize: generator.DefaultChunkSize},
 		SnapshotBytes: 32 * generator.MiB,
 		ReserveBytes:  generator.DefaultReserve,
 		OutputPath:    filepath.Join(f.out, "update.mender"),

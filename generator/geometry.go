@@ -8,8 +8,13 @@ import (
 
 // Defaults of the geometry and the reserve.
 const (
-	// DefaultWriteUnit is lvm-um's comparison unit on the device.
-	DefaultWriteUnit = MiB
+	// DefaultWriteUnit is the write unit of the lvm-um module, which
+	// compares and writes chunk by chunk: the default chunk size (a
+	// Geometry whose WriteUnit is 0 takes its own chunk size).
+	DefaultWriteUnit = DefaultChunkSize
+	// PrototypeWriteUnit is the write unit of the 2021 shell prototype of
+	// the module (1 MiB dd units): --write-unit for devices that run it.
+	PrototypeWriteUnit = MiB
 	// DefaultChunkSize is LVM's default snapshot chunk size.
 	DefaultChunkSize = 4 * KiB
 	// DefaultReserve is the runtime reserve assumed when none is given:
@@ -27,16 +32,27 @@ const (
 // Geometry is how the device writes the image and how the snapshot
 // stores the change.
 type Geometry struct {
-	WriteUnit int64 // W: the device compares and writes in units of W bytes
+	WriteUnit int64 // W: the device compares and writes in units of W bytes; 0 means ChunkSize
 	ChunkSize int64 // C: the snapshot's chunk size
 }
 
-// DefaultGeometry is lvm-um's write unit over LVM's default chunk.
+// DefaultGeometry is the lvm-um module's write unit (the chunk) over LVM's
+// default chunk.
 var DefaultGeometry = Geometry{WriteUnit: DefaultWriteUnit, ChunkSize: DefaultChunkSize}
 
 // Model is the geometry as blockmap's COW model for an image of size bytes.
 func (g Geometry) Model(size int64) blockmap.Model {
+	g = g.Resolved()
 	return blockmap.Model{WriteUnit: g.WriteUnit, Chunk: g.ChunkSize, ImageSize: size}
+}
+
+// Resolved is the geometry with a WriteUnit of 0 replaced by the chunk
+// size, what the lvm-um module writes in.
+func (g Geometry) Resolved() Geometry {
+	if g.WriteUnit == 0 {
+		g.WriteUnit = g.ChunkSize
+	}
+	return g
 }
 
 // minWriteUnit is one sector: nothing smaller is ever written.
@@ -47,6 +63,7 @@ const minWriteUnit = 512
 // sector to 64 MiB (blockmap.MaxWriteUnit), a chunk that is a power of
 // two from 4 KiB to 512 KiB (blockmap's model).
 func (g Geometry) Validate() error {
+	g = g.Resolved()
 	if g.WriteUnit < minWriteUnit || g.WriteUnit > blockmap.MaxWriteUnit || g.WriteUnit&(g.WriteUnit-1) != 0 {
 		return fmt.Errorf("write unit %d: must be a power of two from %d bytes to %d MiB", g.WriteUnit, minWriteUnit, blockmap.MaxWriteUnit>>20)
 	}

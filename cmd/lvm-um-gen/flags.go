@@ -67,7 +67,7 @@ func reserveFlag(fs *pflag.FlagSet, p *int64) {
 
 // geometryFlags are --write-unit and --chunk-size.
 func geometryFlags(fs *pflag.FlagSet, g *generator.Geometry) {
-	sizeFlag(fs, &g.WriteUnit, "write-unit", generator.DefaultWriteUnit, "unit in which the device compares and writes the image (lvm-um: 1MiB)")
+	sizeFlag(fs, &g.WriteUnit, "write-unit", 0, "unit in which the device compares and writes the image (default: the chunk size, as the lvm-um module writes; 1MiB for devices still running the 2021 prototype)")
 	sizeFlag(fs, &g.ChunkSize, "chunk-size", generator.DefaultChunkSize, "the LVM snapshot's chunk size (lvcreate -c; LVM default 4KiB)")
 }
 

@@ -69,6 +69,12 @@ exit code is 3. Outputs appear only complete: on any error or on Ctrl-C
 no artifact, image or report is left behind. The same inputs and
 SOURCE_DATE_EPOCH (default 0) give a byte-identical artifact.
 
+The write unit defaults to the chunk size: the lvm-um module compares
+and writes chunk by chunk, so a chunk that differs costs one chunk of
+COW. Devices that still run the 2021 shell prototype of the module write
+whole 1 MiB units: build their artifacts with --write-unit 1MiB (and
+without --delta, which the prototype cannot install).
+
 The default reserve is 8MiB: what a read-mostly rootfs writes to the
 snapshot between the reboot into the update and its commit (journal
 commits, logs, state). Set --reserve for devices that write more.

@@ -95,7 +95,9 @@ func TestGenerate(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	for _, s := range []string{"1 added, 2 changed, 0 removed, 9 unchanged", "2 of 4 changed", "512 changed", "reserve:       8388608 (8.0 MiB)", "headroom", "a.mender"} {
+	// The default write unit is the chunk: 2 of 1024 units of 4 KiB.
+	for _, s := range []string{"1 added, 2 changed, 0 removed, 9 unchanged", "2 of 1024 changed (4.0 KiB each)", "2 changed (4.0 KiB each)",
+		"reserve:       8388608 (8.0 MiB)", "headroom", "a.mender", "(lvm-um, payload 4.0 MiB"} {
 		if !strings.Contains(stdout, s) {
 			t.Errorf("summary lacks %q:\n%s", s, stdout)
 		}
@@ -105,8 +107,16 @@ func TestGenerate(t *testing.T) {
 	}
 	var r generator.Report
 	data, _ := os.ReadFile(report)
-	if err := json.Unmarshal(data, &r); err != nil || r.Fits == nil || !*r.Fits || r.UnitsChanged != 2 || r.SnapshotBytes != 32*generator.MiB {
+	if err := json.Unmarshal(data, &r); err != nil || r.Fits == nil || !*r.Fits || r.UnitsChanged != 2 || r.SnapshotBytes != 32*generator.MiB ||
+		r.WriteUnitBytes != 4096 {
 		t.Fatalf("report %s (%v)", data, err)
+	}
+	// --write-unit 1MiB, for devices that run the 2021 prototype: each
+	// changed unit costs 256 chunks.
+	code, stdout, stderr = e.run(t, context.Background(), "generate", "--base", e.base, "--rootfs", e.rootfs, "--snapshot-size", "32MiB",
+		"-n", "release-2", "-t", "rpi4", "-o", filepath.Join(e.out, "b.mender"), "--write-unit", "1MiB")
+	if code != 0 || stderr != "" || !strings.Contains(stdout, "2 of 4 changed (1.0 MiB each)") || !strings.Contains(stdout, "512 changed") {
+		t.Fatalf("--write-unit 1MiB: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
 
@@ -151,14 +161,14 @@ func TestGenerateQuietAndDeterministic(t *testing.T) {
 func TestGenerateRefusal(t *testing.T) {
 	e := newEnv(t)
 	report := filepath.Join(e.out, "r.json")
-	code, stdout, stderr := e.run(t, context.Background(), e.generateArgs("--snapshot-size", "9MiB", "--report", report, "--map", filepath.Join(e.out, "m.svg"))...)
+	code, stdout, stderr := e.run(t, context.Background(), e.generateArgs("--snapshot-size", "8MiB", "--report", report, "--map", filepath.Join(e.out, "m.svg"))...)
 	if code != exitOverflow {
 		t.Fatalf("exit %d, want 3; stderr %q", code, stderr)
 	}
 	if got := e.outputs(t); !slices.Equal(got, []string{"m.svg", "r.json"}) {
 		t.Fatalf("outputs %q", got)
 	}
-	for _, s := range []string{"over by", "snapshot has 9.0 MiB", "the lower bound", "metadata  superblock", "path      /usr/bin/big"} {
+	for _, s := range []string{"over by 16.0 KiB", "snapshot has 8.0 MiB", "the lower bound", "metadata  superblock", "path      /usr/bin/big"} {
 		if !strings.Contains(stderr, s) {
 			t.Errorf("stderr lacks %q:\n%s", s, stderr)
 		}
@@ -252,7 +262,7 @@ func TestEstimate(t *testing.T) {
 			t.Errorf("estimate lacks %q:\n%s", s, stdout)
 		}
 	}
-	code, stdout, _ = e.run(t, context.Background(), "estimate", "--base", e.base, "--rootfs", e.rootfs, "--snapshot-size", "9M", "--json", "--top", "0")
+	code, stdout, _ = e.run(t, context.Background(), "estimate", "--base", e.base, "--rootfs", e.rootfs, "--snapshot-size", "8M", "--json", "--top", "0")
 	var r generator.Report
 	if code != exitOverflow || json.Unmarshal([]byte(stdout), &r) != nil || r.Fits == nil || *r.Fits || len(r.TopContributors) != 0 {
 		t.Fatalf("exit %d\n%s", code, stdout)
@@ -273,7 +283,7 @@ func TestEstimate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"2 of 4 units changed", "superblock: 1 unit", "directory: 1 unit", "unchanged: 2 units", "top owner /usr/bin/big"} {
+	for _, s := range []string{"2 of 1024 units changed", "superblock: 1 unit", "directory: 1 unit", "unchanged: 1022 units", "top owner /usr/bin/big"} {
 		if !bytes.Contains(data, []byte(s)) {
 			t.Errorf("map lacks %q", s)
 		}
@@ -299,7 +309,7 @@ func TestDiff(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := e.run(t, context.Background(), "diff", e.base, newImg)
-	if code != 0 || stderr != "" || !strings.Contains(stdout, "2 of 4 changed") || !strings.Contains(stdout, "512 changed") {
+	if code != 0 || stderr != "" || !strings.Contains(stdout, "2 of 1024 changed (4.0 KiB each)") || !strings.Contains(stdout, "2 changed (4.0 KiB each)") {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 	code, stdout, _ = e.run(t, context.Background(), "diff", "--json", "--write-unit", "4KiB", e.base, newImg)

@@ -23,14 +23,18 @@ step "The same release applied in place by lvm-um-gen, packaged as an lvm-um art
 	--image-out "$out/v2-inplace.ext4" --report "$out/demo-v2.json" --map "$out/demo-v2.svg"
 step "Its cost per 4 KiB write unit, for comparison with the first step" \
 	"$bin" diff "$out/v1.ext4" "$out/v2-inplace.ext4" --write-unit 4KiB
+step "The same release as an lvm-um-delta artifact: only the chunks that differ from v1" \
+	"$bin" generate --base "$out/v1.ext4" --rootfs "$out/v2.ext4" --delta --quiet \
+	--snapshot-size 24MiB -n demo-v2 -t demo-device -o "$out/demo-v2-delta.mender"
+step "Full and delta artifact" ls -l "$out/demo-v2.mender" "$out/demo-v2-delta.mender"
 
 printf '\n\033[1m== A snapshot too small for the release is refused (exit 3), and nothing is written\033[0m\n'
 set +e
-"$bin" generate --base "$out/v1.ext4" --rootfs "$out/v2.ext4" --snapshot-size 12MiB \
+"$bin" generate --base "$out/v1.ext4" --rootfs "$out/v2.ext4" --snapshot-size 8MiB \
 	-n demo-v2-big -t demo-device -o "$out/refused.mender" --report "$out/refused.json"
 rc=$?
 set -e
 echo "exit code: $rc; artifact written: $([ -e "$out/refused.mender" ] && echo yes || echo no)"
 [ "$rc" -eq 3 ] && [ ! -e "$out/refused.mender" ]
 
-printf '\nOutputs in %s: demo-v2.mender (artifact), demo-v2.json (report), demo-v2.svg (map of changed write units)\n' "$out"
+printf '\nOutputs in %s: demo-v2.mender (artifact), demo-v2-delta.mender (delta artifact), demo-v2.json (report), demo-v2.svg (map of changed write units)\n' "$out"

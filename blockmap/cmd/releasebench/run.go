@@ -65,8 +65,9 @@ type Timing struct {
 	Estimate usage
 	Mkfs     usage
 	Skip     string
-	// Predicted is what estimate --json predicted (W = 1 MiB, the CLI's
-	// default), to compare with the library rows; nil if it printed none.
+	// Predicted is what estimate --json predicted, run with W = 1 MiB (the
+	// table's first column; the CLI's default is the chunk), to compare
+	// with the library rows; nil if it printed none.
 	Predicted *Cell
 }
 
@@ -261,7 +262,7 @@ func timeCase(cfg Config, bs int, baseImg, nextDir, scratch string) Timing {
 	}
 	env := []string{"SOURCE_DATE_EPOCH=" + fmt.Sprint(epoch)}
 	t.Estimate, err = median(cfg.Runs, func() (usage, error) {
-		u, out, err := runOut(env, cfg.Bin, []string{"estimate", "--base", baseImg, "--rootfs", nextDir, "--json", "--quiet"})
+		u, out, err := runOut(env, cfg.Bin, []string{"estimate", "--base", baseImg, "--rootfs", nextDir, "--write-unit", "1MiB", "--json", "--quiet"})
 		var r estimateReport
 		if err == nil && json.Unmarshal(out, &r) == nil && r.WriteUnitBytes == unitLarge {
 			t.Predicted = &Cell{Units: r.UnitsChanged, COW: r.PredictedCOWBytes}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
 	"fmt"
 	"os"
@@ -14,6 +15,9 @@ const fakeEstimateEnv = "RELEASEBENCH_FAKE_ESTIMATE"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(fakeEstimateEnv) == "1" {
+		if len(os.Args) >= 2 && os.Args[1] == "generate" {
+			os.Exit(fakeGenerate(os.Args[2:]))
+		}
 		if len(os.Args) < 2 || os.Args[1] != "estimate" {
 			fmt.Fprintln(os.Stderr, "fake lvm-um-gen: want estimate, got", os.Args[1:])
 			os.Exit(2)
@@ -23,6 +27,43 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// fakeGenerate acts as `lvm-um-gen generate`: it writes an artifact
+// shaped like the real one (an outer tar with header.tar.gz and
+// data/0000.tar.gz, smaller for --delta) and the report.
+func fakeGenerate(args []string) int {
+	var out, report string
+	delta := false
+	for i, a := range args {
+		switch a {
+		case "-o":
+			out = args[i+1]
+		case "--report":
+			report = args[i+1]
+		case "--delta":
+			delta = true
+		}
+	}
+	payload := 1000
+	if delta {
+		payload = 100
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, size := range map[string]int{"version": 10, "header.tar.gz": 50, "data/0000.tar.gz": payload} {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(size)})
+		tw.Write(make([]byte, size))
+	}
+	tw.Close()
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		return 1
+	}
+	rep := fmt.Sprintf(`{"artifact_bytes":%d,"payload_bytes":%d,"manifest_bytes":40}`, buf.Len(), payload*10)
+	if err := os.WriteFile(report, []byte(rep), 0o644); err != nil {
+		return 1
+	}
+	return 0
 }
 
 func needTools(t *testing.T) {
@@ -74,6 +115,9 @@ func TestSmoke(t *testing.T) {
 		}
 		if skip := rsyncSkip(); skip != "" && c.Rows[1].Skip != skip {
 			t.Errorf("%s: rsync row skip %q, want %q", name, c.Rows[1].Skip, skip)
+		}
+		if a := c.Artifacts; a.Skip != "" || a.Full.Bytes <= a.Delta.Bytes || a.Full.HeaderBytes != 50 || a.Delta.PayloadBytes != 100 || a.Full.ManifestBytes != 40 {
+			t.Errorf("%s: artifacts %+v", name, a)
 		}
 		if c.Timing.Skip != "" || c.Timing.Estimate.Wall <= 0 || c.Timing.Mkfs.Wall <= 0 || c.Timing.Estimate.PeakKiB <= 0 {
 			t.Errorf("%s: timing %+v", name, c.Timing)

@@ -10,7 +10,9 @@
 //
 // for W = 1 MiB and W = 4 KiB with C = 4 KiB, plus the wall time and peak
 // memory of `lvm-um-gen estimate` next to the time of mkfs.ext4 -d of the same
-// tree, and prints the issue's targets as PASS/MISS.
+// tree, the sizes of the full (lvm-um) and delta (lvm-um-delta) artifacts
+// `lvm-um-gen generate` writes of the same release with the wall time of
+// each, and prints the issues' targets as PASS/MISS.
 //
 //	go run -tags nopkcs11 ./blockmap/cmd/releasebench -bin bin/lvm-um-gen [-quick] [-markdown]
 //

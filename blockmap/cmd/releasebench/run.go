@@ -85,6 +85,7 @@ type Case struct {
 	NewBytes  int64 // content bytes of the new tree's regular files
 	Rows      []Row
 	Timing    Timing
+	Artifacts Artifacts
 }
 
 // Report is a whole run.
@@ -242,6 +243,8 @@ func runCase(cfg Config, kind string, bs int, base, next *releasegen.Release, ba
 	// during (and charged to) the timed runs.
 	syscall.Sync()
 	c.Timing = timeCase(cfg, bs, baseImg, nextDir, img("timing"))
+	cfg.logf("%s/%d: full and delta artifacts", kind, bs)
+	c.Artifacts = artifactCase(cfg, baseImg, nextDir, dir)
 	return c, os.Remove(baseImg)
 }
 

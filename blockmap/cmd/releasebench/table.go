@@ -104,6 +104,11 @@ func (r *Report) Write(w io.Writer, markdown bool) error {
 		return err
 	}
 	fmt.Fprintln(w)
+	fmt.Fprint(w, h("artifacts: full (lvm-um) vs delta (lvm-um-delta), gzip, W = the chunk; manifest = the encoded base manifest"))
+	if err := r.artifactTable().write(w, markdown); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
 	fmt.Fprint(w, h("targets"))
 	if err := r.targetTable().write(w, markdown); err != nil {
 		return err
@@ -213,6 +218,7 @@ func (r *Report) targetTable() *table {
 				t.add(fmt.Sprintf("  for information: vs whole files packed (%s)", short), name, fmt.Sprintf("%.2fx", q), "info")
 			}
 		}
+		r.artifactTargets(t, c)
 		if c.Timing.Skip != "" {
 			continue
 		}

@@ -59,7 +59,7 @@ func (g Geometry) Resolved() Geometry {
 const minWriteUnit = 512
 
 // Validate reports whether the geometry is one a device can have, as the
-// chunk size is checked: a write unit that is a power of two from a
+// chunk size is checked: a write unit (0: the chunk size) that is a power of two from a
 // sector to 64 MiB (blockmap.MaxWriteUnit), a chunk that is a power of
 // two from 4 KiB to 512 KiB (blockmap's model).
 func (g Geometry) Validate() error {

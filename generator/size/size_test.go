@@ -1,8 +1,8 @@
-package generator
+package size
 
 import "testing"
 
-func TestParseSize(t *testing.T) {
+func TestParse(t *testing.T) {
 	good := []struct {
 		in   string
 		want int64
@@ -27,25 +27,25 @@ func TestParseSize(t *testing.T) {
 		{"0MiB", 0},
 	}
 	for _, c := range good {
-		got, err := ParseSize(c.in)
+		got, err := Parse(c.in)
 		if err != nil || got != c.want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", c.in, got, err, c.want)
+			t.Errorf("Parse(%q) = %d, %v; want %d", c.in, got, err, c.want)
 		}
 	}
 	bad := []string{"", "MiB", "-1", "1.5MiB", "12XB", "1 2", "99999999999999999999", "9000000TiB", "0x10"}
 	for _, in := range bad {
-		if got, err := ParseSize(in); err == nil {
-			t.Errorf("ParseSize(%q) = %d, want an error", in, got)
+		if got, err := Parse(in); err == nil {
+			t.Errorf("Parse(%q) = %d, want an error", in, got)
 		}
 	}
 }
 
-func TestHumanSize(t *testing.T) {
+func TestHuman(t *testing.T) {
 	for n, want := range map[int64]string{
 		0: "0 B", 512: "512 B", 4096: "4.0 KiB", 32 << 20: "32.0 MiB", -(3 << 20): "-3.0 MiB", 3 << 30: "3.0 GiB",
 	} {
-		if got := HumanSize(n); got != want {
-			t.Errorf("HumanSize(%d) = %q, want %q", n, got, want)
+		if got := Human(n); got != want {
+			t.Errorf("Human(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

@@ -60,7 +60,7 @@ func (m Model) Validate() error {
 		return fmt.Errorf("blockmap: image size %d: must not be negative", m.ImageSize)
 	}
 	if m.Units() > MaxUnits || m.Chunks() > MaxUnits {
-		return fmt.Errorf("blockmap: image of %d bytes: more than %d write units or chunks", m.ImageSize, MaxUnits)
+		return fmt.Errorf("blockmap: image of %d bytes: more than %d write units or chunks", m.ImageSize, int64(MaxUnits))
 	}
 	return nil
 }

@@ -6,7 +6,7 @@ BIN     := bin/lvm-um-gen
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 export CGO_ENABLED := 0
 
-.PHONY: all build test vet fmt-check demo bench fuzz e2e torture clean
+.PHONY: all build module test vet fmt-check demo bench fuzz e2e torture clean
 
 all: build
 
@@ -25,6 +25,16 @@ fmt-check:
 # CI (.ci/run) installs them so nothing is skipped there.
 test: fmt-check vet
 	$(GO) test -tags $(TAGS) -count=1 -timeout 20m ./...
+
+# The device-side update module, static, for the three device
+# architectures (README: "On the device").
+MODULE_ARCHES := amd64 arm64 arm
+module:
+	@for arch in $(MODULE_ARCHES); do \
+		GOOS=linux GOARCH=$$arch GOARM=7 $(GO) build -tags $(TAGS) -trimpath \
+			-ldflags "-s -w -X main.version=$(VERSION)" -o bin/lvm-um-linux-$$arch ./cmd/lvm-um || exit 1; \
+	done
+	@ls -l $(addprefix bin/lvm-um-linux-,$(MODULE_ARCHES))
 
 demo: build
 	./testdata/demo/run.sh $(BIN)

@@ -125,16 +125,23 @@ func (d *device) download(tree string, withSizes bool, payloads ...payload) resu
 	}()
 	r := d.runState(d.downloadState(withSizes), tree)
 	// The module has exited: shake loose whatever open the client is
-	// blocked in, as the Mender client does (stream.cancel).
+	// blocked in, as the Mender client does (stream.cancel). A client
+	// left waiting means the module exited in the middle of the
+	// download, which the real client reports as an error.
+	var abandoned string
 	for {
 		select {
 		case r.clientErr = <-clientDone:
+			if r.clientErr == nil && abandoned != "" {
+				r.clientErr = fmt.Errorf("the module exited before reading %s", abandoned)
+			}
 			return r
 		case <-time.After(10 * time.Millisecond):
 			mu.Lock()
 			p := pending
 			mu.Unlock()
 			if p != "" {
+				abandoned = filepath.Base(p)
 				if f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
 					f.Close()
 				}

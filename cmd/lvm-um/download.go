@@ -21,6 +21,7 @@ import (
 // after the snapshot exists it removes the snapshot again; the origin is
 // only ever read.
 func (m *module) download(ctx context.Context, withSizes bool) (err error) {
+	m.log.Printf("version %s", version)
 	rel, err := m.readRelease()
 	if err != nil {
 		return err
@@ -32,6 +33,12 @@ func (m *module) download(ctx context.Context, withSizes bool) (err error) {
 	v, err := m.find(ctx)
 	if err != nil {
 		return err
+	}
+	if on, dev, err := m.runsFrom(v.origin); err != nil {
+		return err
+	} else if !on {
+		return badInput(fmt.Errorf("origin volume %s (device %d:%d) is not the running rootfs (%s is on device %s; config origin, root_mount)",
+			m.lvName(v.origin.Name), v.origin.Major, v.origin.Minor, m.cfg.RootMount, dev))
 	}
 	if v.origin.HasMergingSnapshot() {
 		return fmt.Errorf("origin volume %s still has a snapshot merging into it: reboot (or wait for the merge) before the next update", m.lvName(v.origin.Name))

@@ -67,6 +67,9 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
+// version is stamped by `make module` (git describe).
+var version = "devel"
+
 // Env is what the module takes from the device: the seam to external
 // programs and to the running system, and where its config is.
 type Env struct {

@@ -82,8 +82,12 @@ func New(vol Volume, model blockmap.Model, window int64) (*Writer, error) {
 }
 
 // ReadFrom sets the n bytes at off to the next n bytes of r. A stream
-// that ends early is io.ErrUnexpectedEOF.
+// that ends early is io.ErrUnexpectedEOF. The whole image on a fresh
+// Writer takes a pipelined path (streamFull).
 func (w *Writer) ReadFrom(off, n int64, r io.Reader) error {
+	if w.err == nil && off == 0 && n == w.model.ImageSize && w.base < 0 && w.next == 0 && n > 0 {
+		return w.streamFull(r)
+	}
 	return w.each(off, n, func(dst []byte, _ int64) error {
 		_, err := io.ReadFull(r, dst)
 		if err == io.EOF {

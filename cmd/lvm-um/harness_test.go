@@ -151,6 +151,20 @@ func (d *device) volume(name string) []byte {
 // originSum is the sha256 of the origin's first n bytes.
 func (d *device) originSum(n int) [32]byte { return sha256.Sum256(d.volume("rootfs1")[:n]) }
 
+// installed runs Download and ArtifactInstall of rel and returns the
+// File API tree.
+func (d *device) installed(rel testRelease) string {
+	d.t.Helper()
+	tree := newTree(d.t, rel.headers)
+	if r := d.download(tree, false, rel.payload); r.code != 0 || r.clientErr != nil {
+		d.t.Fatalf("Download: exit %d, client %v", r.code, r.clientErr)
+	}
+	if r := d.runState("ArtifactInstall", tree); r.code != 0 {
+		d.t.Fatalf("ArtifactInstall: exit %d", r.code)
+	}
+	return tree
+}
+
 // bootInto simulates a reboot whose bootloader mounts volume name as the
 // rootfs: pending merges of valid snapshots happen, name is open and is
 // the root_mount's device.

@@ -150,13 +150,7 @@ func TestRollbackFromTheSnapshot(t *testing.T) {
 	d := newDevice(t, base, deviceOpts{})
 	baseSum := d.originSum(len(base))
 	rel := makeRelease(t, base, img, releaseOpts{})
-	tree := newTree(t, rel.headers)
-	if r := d.download(tree, false, rel.payload); r.code != 0 {
-		t.Fatalf("Download: %d", r.code)
-	}
-	if r := d.runState("ArtifactInstall", tree); r.code != 0 {
-		t.Fatalf("ArtifactInstall: %d", r.code)
-	}
+	tree := d.installed(rel)
 	d.bootInto("rootfs2")
 	d.calls()
 	r := d.runState("ArtifactRollback", tree)
@@ -197,13 +191,7 @@ func TestRollbackBeforeReboot(t *testing.T) {
 	base := image(4, imgSize)
 	d := newDevice(t, base, deviceOpts{})
 	rel := makeRelease(t, base, change(base, chunk, 3), releaseOpts{})
-	tree := newTree(t, rel.headers)
-	if r := d.download(tree, false, rel.payload); r.code != 0 {
-		t.Fatalf("Download: %d", r.code)
-	}
-	if r := d.runState("ArtifactInstall", tree); r.code != 0 {
-		t.Fatalf("ArtifactInstall: %d", r.code)
-	}
+	tree := d.installed(rel)
 	for _, state := range []string{"ArtifactRollback", "ArtifactFailure", "Cleanup", "Cleanup"} {
 		if r := d.runState(state, tree); r.code != 0 {
 			t.Fatalf("%s: exit %d", state, r.code)
@@ -353,13 +341,7 @@ func TestInvalidSnapshotIsNeverMerged(t *testing.T) {
 	d := newDevice(t, base, deviceOpts{})
 	sum := d.originSum(len(base))
 	rel := makeRelease(t, base, change(base, chunk, 30), releaseOpts{})
-	tree := newTree(t, rel.headers)
-	if r := d.download(tree, false, rel.payload); r.code != 0 {
-		t.Fatalf("Download: %d", r.code)
-	}
-	if r := d.runState("ArtifactInstall", tree); r.code != 0 {
-		t.Fatalf("ArtifactInstall: %d", r.code)
-	}
+	tree := d.installed(rel)
 	d.bootInto("rootfs2")
 	d.edit(func(s *fakeState) { s.lv("rootfs2").Invalid = true })
 	d.calls()
@@ -393,13 +375,7 @@ func TestCommitNeedsTheBootedSnapshot(t *testing.T) {
 	base := image(11, imgSize)
 	d := newDevice(t, base, deviceOpts{})
 	rel := makeRelease(t, base, change(base, chunk, 31), releaseOpts{})
-	tree := newTree(t, rel.headers)
-	if r := d.download(tree, false, rel.payload); r.code != 0 {
-		t.Fatalf("Download: %d", r.code)
-	}
-	if r := d.runState("ArtifactInstall", tree); r.code != 0 {
-		t.Fatalf("ArtifactInstall: %d", r.code)
-	}
+	tree := d.installed(rel)
 	d.bootInto("rootfs1") // the bootloader fell back
 	for _, state := range []string{"ArtifactVerifyReboot", "ArtifactCommit"} {
 		r := d.runState(state, tree)
@@ -419,11 +395,7 @@ func TestCommitIsIdempotentAndRunsAfterCommit(t *testing.T) {
 	base := image(12, imgSize)
 	d := newDevice(t, base, deviceOpts{config: "after_commit = fw_setenv after commit\n"})
 	rel := makeRelease(t, base, change(base, chunk, 1), releaseOpts{})
-	tree := newTree(t, rel.headers)
-	if r := d.download(tree, false, rel.payload); r.code != 0 {
-		t.Fatalf("Download: %d", r.code)
-	}
-	d.runState("ArtifactInstall", tree)
+	tree := d.installed(rel)
 	d.bootInto("rootfs2")
 	d.calls()
 	if r := d.runState("ArtifactCommit", tree); r.code != 0 {

@@ -26,10 +26,6 @@ func (m *module) download(ctx context.Context, withSizes bool) (err error) {
 	if err != nil {
 		return err
 	}
-	vg, err := m.lvm.VG(ctx, m.cfg.VolumeGroup)
-	if err != nil {
-		return badInput(fmt.Errorf("volume group %s (config volume_group): %w", m.cfg.VolumeGroup, err))
-	}
 	v, err := m.find(ctx)
 	if err != nil {
 		return err
@@ -47,6 +43,11 @@ func (m *module) download(ctx context.Context, withSizes bool) (err error) {
 		if err := m.dropStale(ctx, v.snap); err != nil {
 			return err
 		}
+	}
+	// The free space, read after a stale snapshot went back to it.
+	vg, err := m.lvm.VG(ctx, m.cfg.VolumeGroup)
+	if err != nil {
+		return badInput(fmt.Errorf("volume group %s (config volume_group): %w", m.cfg.VolumeGroup, err))
 	}
 	p, err := m.preflight(ctx, rel, v, vg)
 	if err != nil {
@@ -74,15 +75,21 @@ func (m *module) download(ctx context.Context, withSizes bool) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := m.writeAndVerify(ctx, rel, snap, withSizes, p.cost.Result.COWBytes); err != nil {
+	werr := m.writeAndVerify(ctx, rel, snap, withSizes, p.cost.Result.COWBytes)
+	// Whatever happened, look at the store: an overflow shows first as a
+	// failed write or flush, and the line must say it was an overflow.
+	st, serr := m.status(ctx, snap)
+	switch {
+	case serr == nil && st.Invalid:
+		err = fmt.Errorf("snapshot %s overflowed while the update was written (store of %d bytes)", m.lvName(snap.Name), p.size())
+		if werr != nil {
+			err = fmt.Errorf("%w: %v", err, werr)
+		}
 		return err
-	}
-	st, err := m.status(ctx, snap)
-	if err != nil {
-		return err
-	}
-	if st.Invalid {
-		return fmt.Errorf("snapshot %s overflowed while the update was written (store of %d bytes)", m.lvName(snap.Name), p.size())
+	case werr != nil:
+		return werr
+	case serr != nil:
+		return serr
 	}
 	if err := m.lvm.AddTag(ctx, m.cfg.VolumeGroup, m.cfg.Snapshot, tagVerified); err != nil {
 		return err

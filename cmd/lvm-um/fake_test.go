@@ -46,6 +46,9 @@ type fakeState struct {
 	Boot       map[string]string
 	Fail       map[string]string // subcommand -> stderr line: fail it with exit 5
 	NextMinor  int64
+	// BreakSnapshot makes the next snapshot unwritable (its node a
+	// directory) and invalid, like one that overflowed at its first write.
+	BreakSnapshot bool `json:",omitempty"`
 }
 
 func (s *fakeState) lv(name string) *fakeLV {
@@ -155,7 +158,7 @@ func fakeMain(name string, args []string, stdout, stderr io.Writer) int {
 		case lv.Open:
 			fail("Logical volume %s/%s in use.", s.VG, name)
 		default:
-			os.Remove(lv.Path)
+			os.RemoveAll(lv.Path)
 			s.LVs = slices.DeleteFunc(s.LVs, func(l *fakeLV) bool { return l == lv })
 			fmt.Fprintf(stdout, "  Logical volume %q successfully removed.\n", name)
 		}
@@ -279,7 +282,13 @@ func fakeCreate(s *fakeState, args []string, fail func(string, ...any)) {
 		return
 	}
 	lv.Path = filepath.Join(filepath.Dir(o.Path), lv.Name)
-	if err := os.WriteFile(lv.Path, data, 0o600); err != nil {
+	if s.BreakSnapshot {
+		s.BreakSnapshot, lv.Invalid = false, true
+		if err := os.Mkdir(lv.Path, 0o700); err != nil {
+			fail("%v", err)
+			return
+		}
+	} else if err := os.WriteFile(lv.Path, data, 0o600); err != nil {
 		fail("%v", err)
 		return
 	}
@@ -310,8 +319,11 @@ func (s *fakeState) used(lv *fakeLV) (bytesUsed, meta int64) {
 }
 
 func (s *fakeState) invalid(lv *fakeLV) bool {
+	if lv.Invalid {
+		return true
+	}
 	u, _ := s.used(lv)
-	return lv.Invalid || u > lv.Extents*s.ExtentSize
+	return u > lv.Extents*s.ExtentSize
 }
 
 func (s *fakeState) status(lv *fakeLV) string {

@@ -333,6 +333,41 @@ func TestOverflowDuringDownload(t *testing.T) {
 	}
 }
 
+// TestOverflowShowsAsOverflow: on a real device an overflow first shows
+// as a failed write or flush; the line must still say it overflowed.
+func TestOverflowShowsAsOverflow(t *testing.T) {
+	base := image(15, imgSize)
+	d := newDevice(t, base, deviceOpts{})
+	sum := d.originSum(len(base))
+	d.edit(func(s *fakeState) { s.BreakSnapshot = true })
+	rel := makeRelease(t, base, change(base, chunk, 1), releaseOpts{})
+	r := d.download(newTree(t, rel.headers), false, rel.payload)
+	checkRefused(t, d, r, exitFailure, "Download failed: snapshot devicevg/rootfs2 overflowed while the update was written (store of 9437184 bytes): opening the snapshot: ", sum, len(base))
+}
+
+// TestStaleSnapshotGivesBackItsSpace: a snapshot a rollback could not
+// remove (it was the running rootfs) is removed by the next Download,
+// whose pre-flight then counts the space it gave back.
+func TestStaleSnapshotGivesBackItsSpace(t *testing.T) {
+	base := image(16, imgSize)
+	d := newDevice(t, base, deviceOpts{freeExtents: 10})
+	tree := d.installed(makeRelease(t, base, change(base, chunk, 1), releaseOpts{}))
+	d.bootInto("rootfs2")
+	if r := d.runState("ArtifactRollback", tree); r.code != 0 {
+		t.Fatalf("ArtifactRollback: %d", r.code)
+	}
+	d.bootInto("rootfs1") // standalone: nothing runs after this reboot
+	if free := d.state().freeExtents(); free != 1 {
+		t.Fatalf("the leftover snapshot should hold 9 of 10 extents, %d free", free)
+	}
+	rel := makeRelease(t, base, change(base, chunk, 2), releaseOpts{})
+	r := d.download(newTree(t, rel.headers), false, rel.payload)
+	if r.code != 0 {
+		t.Fatalf("Download after the rollback: exit %d", r.code)
+	}
+	mustContain(t, "log", r.stderr, "removed snapshot devicevg/rootfs2", "available=10485760")
+}
+
 // TestInvalidSnapshotIsNeverMerged: the snapshot overflows while the
 // update runs; verify and commit refuse it, the client rolls back, and
 // after the reboot the origin is the base and the snapshot goes.

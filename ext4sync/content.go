@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/file"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
@@ -16,21 +18,35 @@ import (
 // own):
 //
 //  1. digest: every file's block digests, from the source if it knows
-//     them (tree.Digester), else by reading the content once;
+//     them (tree.Digester), else by reading the content once, comparing
+//     it on the way with the blocks of the image inode the file keeps
+//     (file.Comparer), so layout knows which blocks already hold their
+//     bytes without reading them again;
 //  2. layout: in a fixed order, each file's blocks are placed (holes,
 //     blocks kept in place, blocks relocated or allocated) and the old
 //     ones freed, with no data written (see layout.go);
 //  3. fill: the content is read in the source's own order and each block
-//     is written where the layout put it, if its bytes differ.
+//     is written where the layout put it, if its bytes differ. A file the
+//     digest pass found byte for byte in place, and that the layout left
+//     there, has nothing to write: a source that can skip files
+//     (tree.Selector) does not read it again.
 
 // contentFile is one regular file whose content the sync writes.
 type contentFile struct {
 	in      *plan.Inode
 	ino     uint32
-	blocks  []uint64 // block digests at the filesystem's block size
-	wasHeld bool     // the inode was held (edited) before its layout
+	blocks  []uint64  // block digests at the filesystem's block size
+	same    file.Same // blocks the image inode held byte for byte (nil: not compared)
+	how     fs.Rewrite
+	wasHeld bool // the inode was held (edited) before its layout
 	st      file.ContentStats
 	filled  bool
+}
+
+// inPlace reports whether the layout left every block of the file where
+// the digest pass found its bytes already: filling it would write nothing.
+func (cf *contentFile) inPlace() bool {
+	return cf.same != nil && cf.how == fs.InPlace && cf.st.BlocksAllocated == 0 && cf.same.All(cf.blocks)
 }
 
 // contents writes every regular file's data; files the source gives no
@@ -91,11 +107,17 @@ func (a *applier) digest(files map[plan.Ref]*contentFile) error {
 		}
 		return nil
 	}
-	err := a.eachFile(files, PhaseDigest, make(map[plan.Ref]bool), func(cf *contentFile, r io.Reader) error {
-		d, err := tree.DigestReader(r, cf.in.Node.Size)
+	var cmp file.Comparer
+	err := a.eachFile(files, PhaseDigest, a.want.Contents.Each, make(map[plan.Ref]bool), func(cf *contentFile, r io.Reader) error {
+		old, err := a.comparable(cf)
+		if err != nil {
+			return err
+		}
+		d, same, err := cmp.Compare(r, cf.in.Node.Size, old)
 		if err != nil {
 			return fmt.Errorf("ext4sync: read source contents: %s: %w", displayPath(cf.in.Node.Path), err)
 		}
+		cf.same = same
 		return a.setDigests(cf, d, bs)
 	})
 	if err != nil {
@@ -109,6 +131,24 @@ func (a *applier) digest(files map[plan.Ref]*contentFile) error {
 	return nil
 }
 
+// comparable returns the image inode whose blocks cf's new content is
+// laid over in place (its own, or a freed one a rename hands it), or nil
+// for a file that gets a new inode.
+func (a *applier) comparable(cf *contentFile) (*file.Inode, error) {
+	if !a.adopted(cf) {
+		return nil, nil
+	}
+	ino, err := a.ino(cf.in.Ref)
+	if err != nil {
+		return nil, err
+	}
+	h, err := a.get(ino, cf.in.Node.Path)
+	if err != nil {
+		return nil, err
+	}
+	return h.in, nil
+}
+
 // setDigests stores a file's digests at the filesystem's block size.
 func (a *applier) setDigests(cf *contentFile, d tree.Digests, bs int) error {
 	if want := (cf.in.Node.Size + tree.DigestUnit - 1) / tree.DigestUnit; int64(len(d)) != want {
@@ -119,21 +159,66 @@ func (a *applier) setDigests(cf *contentFile, d tree.Digests, bs int) error {
 }
 
 // fill writes the content, in the source's order, where the layout put it.
+// Files already in place are not read again when the source can skip
+// them; their layout is all they needed.
 func (a *applier) fill(files map[plan.Ref]*contentFile) error {
-	return a.eachFile(files, PhaseContent, a.visited, a.fillOne)
+	sel, ok := a.want.Contents.(tree.Selector)
+	if !ok {
+		return a.eachFile(files, PhaseContent, a.want.Contents.Each, a.visited, a.fillOne)
+	}
+	need := make(map[plan.Ref]*contentFile, len(files))
+	var done []*contentFile
+	for ref, cf := range files {
+		if cf.inPlace() {
+			done = append(done, cf)
+		} else {
+			need[ref] = cf
+		}
+	}
+	want := func(n *tree.Node) bool {
+		ref, ok := a.p.Ref(n.Path)
+		return !ok || need[ref] != nil || files[ref] == nil
+	}
+	each := func(fn func(*tree.Node, io.Reader) error) error { return sel.EachOf(want, fn) }
+	if err := a.eachFile(need, PhaseContent, each, a.visited, a.fillOne); err != nil {
+		return err
+	}
+	sort.Slice(done, func(i, j int) bool { return done[i].in.Node.Path < done[j].in.Node.Path })
+	for _, cf := range done {
+		a.visited[cf.in.Ref] = true
+		if err := a.keepInPlace(cf); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// eachFile walks the source's content once, in its order, calling fn for
-// every file of files with a reader of its bytes. It refuses content for
+// keepInPlace finishes a file whose bytes are all where the layout left
+// them, as filling it would.
+func (a *applier) keepInPlace(cf *contentFile) error {
+	path := cf.in.Node.Path
+	a.rec.charge(path, cf.ino)
+	h, err := a.get(cf.ino, path)
+	if err != nil {
+		return err
+	}
+	cf.filled = true
+	a.finish(cf.in, h, cf.wasHeld, cf.st)
+	return nil
+}
+
+// eachFile walks the source's content once (each is its Each or EachOf),
+// in its order, calling fn for every file of files with a reader of its
+// bytes. It refuses content for
 // paths that are not regular files of the tree and content given twice
 // (seen records the refs met), skips paths kept from the image, and
 // reports progress as phase. fn's errors are returned as they are; the
 // source's own are wrapped.
-func (a *applier) eachFile(files map[plan.Ref]*contentFile, phase string, seen map[plan.Ref]bool, fn func(*contentFile, io.Reader) error) error {
+func (a *applier) eachFile(files map[plan.Ref]*contentFile, phase string, each func(func(*tree.Node, io.Reader) error) error, seen map[plan.Ref]bool, fn func(*contentFile, io.Reader) error) error {
 	total, done := int64(len(files)), int64(0)
 	progress(a.o, phase, 0, total)
 	var own error // ours, already in context; the source's get wrapped
-	err := a.want.Contents.Each(func(n *tree.Node, r io.Reader) error {
+	err := each(func(n *tree.Node, r io.Reader) error {
 		if own = a.step(phase, done, total); own != nil {
 			return own
 		}

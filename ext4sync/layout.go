@@ -110,7 +110,7 @@ func (a *applier) changes(kept []*contentFile) ([]keptChange, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := h.in.Change(cf.blocks)
+		c, err := h.in.Change(cf.blocks, cf.same)
 		if err != nil {
 			return nil, fmt.Errorf("ext4sync: compare content of %s: %w", displayPath(cf.in.Node.Path), err)
 		}
@@ -129,6 +129,7 @@ func (a *applier) layOut(cf *contentFile, how fs.Rewrite) error {
 	if err != nil {
 		return err
 	}
+	cf.how = how
 	cf.st, err = h.in.Layout(cf.blocks, cf.in.Node.Size, file.LayoutOptions{How: how, Reuse: a.reuseBlock})
 	if err != nil {
 		return fmt.Errorf("ext4sync: place content of inode %d (%s): %w", cf.ino, displayPath(path), err)

@@ -11,12 +11,15 @@ import (
 // with block digests blocks into this file in place would do: the mapped
 // blocks whose bytes would differ (uninitialized ones always do), the
 // blocks it would have to allocate, and the blocks the content needs in
-// all. It reads the mapped blocks and changes nothing.
-func (i *Inode) Change(blocks []uint64) (fs.FileChange, error) {
+// all. When same is not nil it says which blocks hold the new bytes
+// already (Comparer.Compare of this inode); otherwise the mapped blocks
+// are read and their digests compared. It changes nothing.
+func (i *Inode) Change(blocks []uint64, same Same) (fs.FileChange, error) {
 	c := fs.FileChange{Ino: i.ino}
 	if i.kind != tree.Regular {
 		return c, kindf(i.ino, "describe a content change", i.kind)
 	}
+	var old *oldRuns
 	for lb, d := range blocks {
 		if d == 0 {
 			continue
@@ -30,12 +33,20 @@ func (i *Inode) Change(blocks []uint64) (fs.FileChange, error) {
 		case uninit:
 			c.Differs = append(c.Differs, phys)
 			continue
+		case same != nil:
+			if !same.Has(lb) {
+				c.Differs = append(c.Differs, phys)
+			}
+			continue
 		}
-		old, err := i.fs.ReadBlock(phys)
+		if old == nil {
+			old = newOldRuns(i)
+		}
+		b, err := old.block(uint32(lb), phys)
 		if err != nil {
 			return c, wrapf(i.ino, fmt.Sprintf("read data block %d", phys), err)
 		}
-		if tree.BlockDigest(old) != d {
+		if tree.BlockDigest(b) != d {
 			c.Differs = append(c.Differs, phys)
 		}
 	}

@@ -220,6 +220,23 @@ func (f *FS) ReadBlocks(start, n uint64) ([]byte, error) {
 	return b, nil
 }
 
+// ReadBlocksInto fills b, a whole number of blocks, with the blocks from
+// start on, in one device read.
+func (f *FS) ReadBlocksInto(start uint64, b []byte) error {
+	bs := uint64(f.geo.BlockSize)
+	n := uint64(len(b)) / bs
+	if uint64(len(b))%bs != 0 || n == 0 {
+		return invalidf("read blocks at %d: %d bytes is not a whole number of %d-byte blocks", start, len(b), bs)
+	}
+	if start >= f.geo.BlocksCount || n > f.geo.BlocksCount-start {
+		return invalidf("read blocks %d+%d: beyond the %d blocks of the filesystem", start, n, f.geo.BlocksCount)
+	}
+	if err := f.readAt(b, int64(start)*int64(bs)); err != nil {
+		return wrapf(err, "read blocks %d+%d", start, n)
+	}
+	return nil
+}
+
 // WriteBlocks writes b, a whole number of blocks, from block start in one
 // device write.
 func (f *FS) WriteBlocks(start uint64, b []byte) error {

@@ -109,6 +109,15 @@ type Contents interface {
 	Each(fn func(n *Node, r io.Reader) error) error
 }
 
+// Selector is implemented by Contents that can leave files unread (a
+// directory or an image opens every file on its own; a tar stream cannot).
+// The sync asks it only for the files it still has to write.
+type Selector interface {
+	// EachOf is Each for the files want accepts; the others are not
+	// read.
+	EachOf(want func(n *Node) bool, fn func(n *Node, r io.Reader) error) error
+}
+
 // Tree is a whole rootfs: its nodes sorted by path (so every directory comes
 // before its children), and its contents.
 type Tree struct {

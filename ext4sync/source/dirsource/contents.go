@@ -25,7 +25,16 @@ var ErrChanged = errors.New("changed while read")
 // what Read saw. Whatever fn leaves unread is read and discarded, so the
 // check always covers the whole file.
 func (c *contents) Each(fn func(n *tree.Node, r io.Reader) error) error {
+	return c.EachOf(func(*tree.Node) bool { return true }, fn)
+}
+
+// EachOf is Each for the files want accepts (tree.Selector); the others
+// are not opened.
+func (c *contents) EachOf(want func(n *tree.Node) bool, fn func(n *tree.Node, r io.Reader) error) error {
 	for _, n := range c.nodes {
+		if !want(n) {
+			continue
+		}
 		if err := c.one(n, fn); err != nil {
 			return err
 		}

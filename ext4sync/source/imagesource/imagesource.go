@@ -206,7 +206,16 @@ type contents struct{ files []fileRef }
 // Each calls fn once per regular file with content (once per hard-link
 // group, with its first path), in path order.
 func (c *contents) Each(fn func(n *tree.Node, r io.Reader) error) error {
+	return c.EachOf(func(*tree.Node) bool { return true }, fn)
+}
+
+// EachOf is Each for the files want accepts (tree.Selector); the others
+// are not read.
+func (c *contents) EachOf(want func(n *tree.Node) bool, fn func(n *tree.Node, r io.Reader) error) error {
 	for _, f := range c.files {
+		if !want(f.node) {
+			continue
+		}
 		if err := fn(f.node, f.in.NewReader()); err != nil {
 			return err
 		}

@@ -1,0 +1,140 @@
+package file
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/extent"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
+)
+
+// contentWindow is how many bytes of content the content passes (Compare,
+// Change, Fill) read at once, of the new content and of the blocks the
+// inode maps: one device read per mapped run in it, not one per block. A
+// multiple of every block size.
+const contentWindow = 256 << 10
+
+// Same says, per logical block of a regular file, whether the inode
+// already holds the new content's bytes there, byte for byte (Compare).
+type Same []uint64
+
+// Has reports whether logical block lb is the same.
+func (s Same) Has(lb int) bool {
+	return lb/64 < len(s) && s[lb/64]&(1<<(lb%64)) != 0
+}
+
+func (s Same) set(lb int) { s[lb/64] |= 1 << (lb % 64) }
+
+// All reports whether every non-zero block of blocks (block digests) is
+// the same.
+func (s Same) All(blocks []uint64) bool {
+	for lb, d := range blocks {
+		if d != 0 && !s.Has(lb) {
+			return false
+		}
+	}
+	return true
+}
+
+// Comparer reads new content once for both of the content passes' first
+// needs: its digests, and which blocks an inode already holds. It keeps
+// its buffers between files; one Comparer is for one goroutine at a time.
+type Comparer struct {
+	buf, old []byte
+}
+
+// Compare reads exactly size bytes of new content from r and returns their
+// digests (as tree.DigestReader does) and, when i is not nil, which of
+// i's logical blocks hold those bytes already where i maps them (an
+// initialized block equal to the new block, zero-padded past size). It
+// reads i's mapped blocks in runs and changes nothing.
+func (c *Comparer) Compare(r io.Reader, size int64, i *Inode) (tree.Digests, Same, error) {
+	if size < 0 {
+		return nil, nil, fmt.Errorf("tree: negative content size %d", size)
+	}
+	if c.buf == nil {
+		c.buf, c.old = make([]byte, contentWindow), make([]byte, contentWindow)
+	}
+	d := make(tree.Digests, 0, (size+tree.DigestUnit-1)/tree.DigestUnit)
+	var same Same
+	var bs int64
+	if i != nil && i.ext != nil {
+		bs = int64(i.fs.BlockSize())
+		same = make(Same, ((size+bs-1)/bs+63)/64)
+	}
+	for pos := int64(0); pos < size; {
+		m := min(int64(contentWindow), size-pos)
+		buf := c.buf[:m]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, nil, fmt.Errorf("read content at byte %d of %d: %w", pos, size, err)
+		}
+		for off := int64(0); off < m; off += tree.DigestUnit {
+			d = append(d, tree.DigestUnitOf(buf[off:min(off+tree.DigestUnit, m)])) // zero-padded
+		}
+		if same != nil {
+			if err := c.sameBlocks(i, same, pos, m, bs); err != nil {
+				return nil, nil, err
+			}
+		}
+		pos += m
+	}
+	return d, same, nil
+}
+
+// sameBlocks compares the window of m new bytes at content byte pos (in
+// c.buf) with the blocks i maps there, marking the equal ones in same.
+func (c *Comparer) sameBlocks(i *Inode, same Same, pos, m, bs int64) error {
+	nb := (m + bs - 1) / bs
+	clear(c.buf[m : nb*bs]) // zero-pad the last block
+	lb0 := uint32(pos / bs)
+	for run := range extent.Range(i.ext.Mappings, lb0, uint32(nb)) {
+		if run.Uninit {
+			continue
+		}
+		old := c.old[:int64(run.Len)*bs]
+		if err := i.fs.ReadBlocksInto(run.Physical, old); err != nil {
+			return wrapf(i.ino, fmt.Sprintf("read data blocks %d+%d", run.Physical, run.Len), err)
+		}
+		for k := int64(0); k < int64(run.Len); k++ {
+			at := (int64(run.Logical-lb0) + k) * bs
+			if bytes.Equal(old[k*bs:(k+1)*bs], c.buf[at:at+bs]) {
+				same.set(int(run.Logical) + int(k))
+			}
+		}
+	}
+	return nil
+}
+
+// oldRuns reads the blocks an inode maps, for a pass over its logical
+// blocks in ascending order: each read takes the rest of the mapped run
+// the asked block is in, up to contentWindow bytes.
+type oldRuns struct {
+	i          *Inode
+	buf        []byte
+	start, end uint64 // physical blocks [start, end) are in buf
+}
+
+func newOldRuns(i *Inode) *oldRuns {
+	return &oldRuns{i: i, buf: make([]byte, contentWindow)}
+}
+
+// block returns the content of logical block lb, mapped at phys.
+func (o *oldRuns) block(lb uint32, phys uint64) ([]byte, error) {
+	bs := uint64(o.i.fs.BlockSize())
+	if phys < o.start || phys >= o.end {
+		n := uint64(1)
+		for run := range extent.Range(o.i.ext.Mappings, lb, uint32(uint64(len(o.buf))/bs)) {
+			if run.Logical == lb && run.Physical == phys {
+				n = uint64(run.Len)
+			}
+			break
+		}
+		if err := o.i.fs.ReadBlocksInto(phys, o.buf[:n*bs]); err != nil {
+			return nil, err
+		}
+		o.start, o.end = phys, phys+n
+	}
+	off := (phys - o.start) * bs
+	return o.buf[off : off+bs], nil
+}

@@ -37,7 +37,7 @@ func (r *reader) build(st os.FileInfo) (*tree.Tree, error) {
 	}
 	first := make(map[*inode]int) // inode -> index of its first path
 	nodes := make([]*tree.Node, 0, len(paths))
-	c := &contents{archive: r.archive, size: st.Size(), mtime: st.ModTime()}
+	c := &contents{archive: r.archive, size: st.Size(), mtime: st.ModTime(), digests: make(map[string]tree.Digests)}
 	for i, p := range paths {
 		in := r.paths[p]
 		n := in.node
@@ -50,10 +50,14 @@ func (r *reader) build(st os.FileInfo) (*tree.Tree, error) {
 			n.LinkID = uint64(first[in]) + 1
 		}
 		nodes = append(nodes, &n)
+		if in.entry >= 0 {
+			c.digests[p] = r.digests[in.entry]
+		}
 		if in.entry >= 0 && (count[in] == 1 || first[in] == i) {
 			c.files = append(c.files, fileRef{node: &n, entry: in.entry, name: in.name})
 		}
 	}
 	sort.Slice(c.files, func(i, j int) bool { return c.files[i].entry < c.files[j].entry })
+	r.digests = nil
 	return tree.New(nodes, c), nil
 }

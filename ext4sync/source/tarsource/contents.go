@@ -23,7 +23,20 @@ type contents struct {
 	archive string
 	size    int64
 	mtime   time.Time
-	files   []fileRef // sorted by entry: archive order
+	files   []fileRef               // sorted by entry: archive order
+	digests map[string]tree.Digests // by path, taken when Open read the archive
+}
+
+// Digests returns the content digests of the regular file at n.Path,
+// taken while Open read the archive (tree.Digester), so the sync does not
+// decompress it once more for them. Each checks that the archive did not
+// change since.
+func (c *contents) Digests(n *tree.Node) (tree.Digests, error) {
+	d, ok := c.digests[n.Path]
+	if !ok {
+		return nil, fmt.Errorf("tarsource: %s: %s holds no content", c.archive, display(n.Path))
+	}
+	return d, nil
 }
 
 // Each reads the archive from the start and calls fn for every regular

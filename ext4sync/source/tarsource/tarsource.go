@@ -1,7 +1,8 @@
 // Package tarsource reads a tar archive (plain, gzip, bzip2, xz or zstd,
 // told apart by content) as a tree.Tree without extracting it: Open reads
-// the headers once and Contents.Each re-reads the archive to stream file
-// content in archive order.
+// the archive once for its headers and every file's content digests
+// (tree.Digester), and Contents.Each re-reads it to stream file content in
+// archive order.
 //
 // The tree is what extracting the archive as root with GNU tar
 // (--xattrs --acls --numeric-owner -p) would give: numeric owners, mode
@@ -73,6 +74,7 @@ type reader struct {
 	archive string
 	opts    Options
 	paths   map[string]*inode
+	digests map[int]tree.Digests // by the index of the entry holding the content
 	entries int
 	meta    int64
 	content int64
@@ -99,7 +101,7 @@ func Open(path string, opts Options) (*tree.Tree, error) {
 		return nil, err
 	}
 	defer s.Close()
-	r := &reader{archive: path, opts: opts, paths: make(map[string]*inode)}
+	r := &reader{archive: path, opts: opts, paths: make(map[string]*inode), digests: make(map[int]tree.Digests)}
 	r.paths[""] = &inode{node: tree.Node{Kind: tree.Dir, Mode: rootMode}, entry: -1}
 	if err := r.scan(s); err != nil {
 		return nil, err
@@ -107,7 +109,7 @@ func Open(path string, opts Options) (*tree.Tree, error) {
 	return r.build(st)
 }
 
-// scan reads every header, skipping content.
+// scan reads every header, and digests the content of regular files.
 func (r *reader) scan(s *stream) error {
 	tr := tar.NewReader(s.r)
 	for index := 0; ; index++ {
@@ -133,6 +135,9 @@ func (r *reader) scan(s *stream) error {
 		if err := r.entry(index, hdr); err != nil {
 			return fmt.Errorf("tarsource: %s: entry %d %q: %w", r.archive, index, hdr.Name, err)
 		}
+		if err := r.digest(index, hdr, tr); err != nil {
+			return fmt.Errorf("tarsource: %s: entry %d %q: %w", r.archive, index, hdr.Name, err)
+		}
 		r.entries++
 	}
 	// Read a little past the end marker so a compressed stream's own
@@ -142,6 +147,25 @@ func (r *reader) scan(s *stream) error {
 			return fmt.Errorf("tarsource: %s: %s stream after the tar end: %w", r.archive, s.comp, readError(err))
 		}
 	}
+	return nil
+}
+
+// digest takes the content digests of the entry just read, if it holds a
+// regular file's content (a later entry for the same path drops them).
+func (r *reader) digest(index int, hdr *tar.Header, tr *tar.Reader) error {
+	path, err := cleanPath(hdr.Name)
+	if err != nil {
+		return nil // not an entry that holds content
+	}
+	in, ok := r.paths[path]
+	if !ok || in.entry != index {
+		return nil
+	}
+	d, err := tree.DigestReader(tr, hdr.Size)
+	if err != nil {
+		return readError(err)
+	}
+	r.digests[index] = d
 	return nil
 }
 

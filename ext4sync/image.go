@@ -7,10 +7,11 @@ import (
 )
 
 // readImage reads the filesystem's current tree and the inode of every
-// path. Its Contents are never used: kept files are compared by the inode
-// layer as they are written.
+// path, without Contents (imagesource.ReadMetadata): kept files are
+// compared by the inode layer as they are written, so no inode is kept
+// in memory for them.
 func readImage(f *fs.FS) (plan.Old, error) {
-	r, err := imagesource.Read(f)
+	r, err := imagesource.ReadMetadata(f)
 	if err != nil {
 		return plan.Old{}, err
 	}

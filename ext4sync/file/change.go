@@ -20,6 +20,7 @@ func (i *Inode) Change(blocks []uint64, same Same) (fs.FileChange, error) {
 		return c, kindf(i.ino, "describe a content change", i.kind)
 	}
 	var old *oldRuns
+	defer func() { old.release() }()
 	for lb, d := range blocks {
 		if d == 0 {
 			continue

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/extent"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
@@ -14,6 +15,13 @@ import (
 // inode maps: one device read per mapped run in it, not one per block. A
 // multiple of every block size.
 const contentWindow = 256 << 10
+
+// windows recycles contentWindow-sized buffers between files, so passes
+// over thousands of files do not churn the heap.
+var windows = sync.Pool{New: func() any { b := make([]byte, contentWindow); return &b }}
+
+func getWindow() *[]byte  { return windows.Get().(*[]byte) }
+func putWindow(b *[]byte) { windows.Put(b) }
 
 // Same says, per logical block of a regular file, whether the inode
 // already holds the new content's bytes there, byte for byte (Compare).
@@ -108,15 +116,24 @@ func (c *Comparer) sameBlocks(i *Inode, same Same, pos, m, bs int64) error {
 
 // oldRuns reads the blocks an inode maps, for a pass over its logical
 // blocks in ascending order: each read takes the rest of the mapped run
-// the asked block is in, up to contentWindow bytes.
+// the asked block is in, up to contentWindow bytes. release gives its
+// buffer back.
 type oldRuns struct {
 	i          *Inode
+	win        *[]byte
 	buf        []byte
 	start, end uint64 // physical blocks [start, end) are in buf
 }
 
 func newOldRuns(i *Inode) *oldRuns {
-	return &oldRuns{i: i, buf: make([]byte, contentWindow)}
+	w := getWindow()
+	return &oldRuns{i: i, win: w, buf: *w}
+}
+
+func (o *oldRuns) release() {
+	if o != nil {
+		putWindow(o.win)
+	}
 }
 
 // block returns the content of logical block lb, mapped at phys.

@@ -24,8 +24,11 @@ func (i *Inode) Fill(r io.Reader, blocks []uint64, size int64) (ContentStats, er
 	if nblocks := (size + bs - 1) / bs; int64(len(blocks)) != nblocks || uint64(size) != i.raw.Size() {
 		return st, fmtInvalid("inode %d: fill %d bytes (%d block digests) into a layout of %d bytes", i.ino, size, len(blocks), i.raw.Size())
 	}
-	window := make([]byte, min(int64(contentWindow), (size+bs-1)/bs*bs))
+	win := getWindow()
+	defer putWindow(win)
+	window := (*win)[:min(int64(contentWindow), (size+bs-1)/bs*bs)]
 	var old *oldRuns
+	defer func() { old.release() }()
 	for pos := int64(0); pos < size; {
 		m := min(int64(len(window)), size-pos)
 		if _, err := io.ReadFull(r, window[:m]); err != nil {

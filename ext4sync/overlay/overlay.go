@@ -1,7 +1,8 @@
 // Package overlay is a copy-on-write block device over a read-only base
 // image: reads see the base overlaid with every write, writes are kept in
-// blocks of Options.BlockSize (in memory, spilling to a temporary file past
-// Options.MemLimit), and the base is never modified. The device knows
+// blocks of Options.BlockSize (the most recently written Options.MemLimit
+// bytes of them in memory, the others in a temporary file), and the base is
+// never modified. The device knows
 // exactly which blocks differ from the base, which is what the COW cost
 // model needs, and streams the result as a new image.
 //
@@ -25,8 +26,11 @@ const (
 	// is not set.
 	DefaultBlockSize = 4096
 	// DefaultMemLimit is the memory changed blocks may use before they
-	// spill to a temporary file, when Options.MemLimit is not set.
-	DefaultMemLimit = 256 << 20
+	// spill to a temporary file, when Options.MemLimit is not set: enough
+	// for the metadata a sync writes over and over (inode tables,
+	// bitmaps, directories), while file data, written once, goes to the
+	// page cache rather than the heap.
+	DefaultMemLimit = 16 << 20
 )
 
 // ErrClosed is returned by every operation on a closed device.
@@ -37,8 +41,8 @@ type Options struct {
 	// BlockSize is the granularity of tracking, in bytes (e.g. the ext4
 	// block size). Zero means DefaultBlockSize.
 	BlockSize int
-	// MemLimit is how many bytes of changed blocks are kept in memory;
-	// further blocks go to a spill file. Zero means DefaultMemLimit; a
+	// MemLimit is how many bytes of changed blocks are kept in memory,
+	// the most recently written ones; the others go to a spill file. Zero means DefaultMemLimit; a
 	// negative value keeps nothing in memory.
 	MemLimit int64
 	// TempDir is where the spill file is made; empty means os.TempDir().

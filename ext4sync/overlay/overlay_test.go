@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -365,5 +366,51 @@ func TestWriteFileIsAtomic(t *testing.T) {
 	w := &failingWriter{limit: 2 << 20}
 	if n, err := good.WriteTo(w); !errors.Is(err, errDisk) || n != 2<<20 {
 		t.Errorf("WriteTo a failing writer: %d, %v", n, err)
+	}
+}
+
+// The blocks kept in memory are the most recently written ones: a block
+// written again and again stays there while data written once goes to
+// the spill file.
+func TestMemoryKeepsRecentlyWrittenBlocks(t *testing.T) {
+	base := make([]byte, 8*1024)
+	d := New(bytes.NewReader(base), int64(len(base)), Options{BlockSize: 1024, MemLimit: 2 * 1024, TempDir: t.TempDir()})
+	defer d.Close()
+	write := func(b int64, v byte) {
+		t.Helper()
+		if _, err := d.WriteAt([]byte{v}, b*1024); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inMemory := func() []int64 {
+		var out []int64
+		for b := int64(0); b < 8; b++ {
+			if s, ok := d.slots[b]; ok && s.mem != nil {
+				out = append(out, b)
+			}
+		}
+		return out
+	}
+	write(0, 1)
+	write(1, 1)
+	write(2, 1) // 0 goes to the spill file
+	write(1, 2) // 1 is now the most recent
+	write(3, 1) // 2 goes
+	if got := inMemory(); !reflect.DeepEqual(got, []int64{1, 3}) {
+		t.Errorf("in memory %v, want [1 3]", got)
+	}
+	write(0, 3) // back from the spill file, 1 goes
+	if got := inMemory(); !reflect.DeepEqual(got, []int64{0, 3}) {
+		t.Errorf("in memory %v, want [0 3]", got)
+	}
+	want := make([]byte, len(base))
+	want[0], want[1024], want[2048], want[3072] = 3, 2, 1, 1
+	got := make([]byte, len(base))
+	if _, err := d.ReadAt(got, 0); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("device content differs (%v)", err)
+	}
+	write(2, 0) // back to the base's byte: no longer changed
+	if d.IsChanged(2) || d.ChangedCount() != 3 {
+		t.Errorf("changed %v", d.ChangedBlocks())
 	}
 }

@@ -32,30 +32,54 @@ type Result struct {
 type walker struct {
 	f      *fs.FS
 	sb     disk.Superblock
-	inodes map[uint32]*file.Inode
+	inodes map[uint32]*file.Inode // all, or with noContents directories not yet listed
+	kinds  map[uint32]inodeInfo
 	nodes  map[uint32]*tree.Node // metadata per inode, without Path
 	paths  []string
 	ino    map[string]uint32
 	seen   map[uint32]int // non-directory inodes: paths naming them
 	dirs   int
+	// noContents: the tree is for its metadata only, and the inodes are
+	// dropped once read rather than kept for Contents.
+	noContents bool
 }
 
 // Read walks the filesystem from the root directory and returns its tree.
 // Contents read regular files through the FS, which must stay open and
 // unchanged while the tree is used.
 func Read(f *fs.FS) (*Result, error) {
+	return read(f, false)
+}
+
+// ReadMetadata is Read for a tree whose Contents are never used (the sync's
+// view of the image it edits, which reads kept files through the inode
+// layer itself): it keeps no inode once its metadata is read, so memory
+// does not grow with the inodes' extent trees. Contents is nil.
+func ReadMetadata(f *fs.FS) (*Result, error) {
+	return read(f, true)
+}
+
+func read(f *fs.FS, noContents bool) (*Result, error) {
 	w := &walker{
-		f:      f,
-		sb:     f.Superblock(),
-		inodes: make(map[uint32]*file.Inode),
-		nodes:  make(map[uint32]*tree.Node),
-		ino:    make(map[string]uint32),
-		seen:   make(map[uint32]int),
+		noContents: noContents,
+		f:          f,
+		sb:         f.Superblock(),
+		inodes:     make(map[uint32]*file.Inode),
+		kinds:      make(map[uint32]inodeInfo),
+		nodes:      make(map[uint32]*tree.Node),
+		ino:        make(map[string]uint32),
+		seen:       make(map[uint32]int),
 	}
 	if err := w.walk(); err != nil {
 		return nil, err
 	}
 	return w.result(), nil
+}
+
+// inodeInfo is what the walk needs of an inode once it is loaded.
+type inodeInfo struct {
+	kind  tree.Kind
+	links uint32
 }
 
 // dirToDo is a directory waiting to be listed.
@@ -85,14 +109,14 @@ func (w *walker) walk() error {
 		}
 		for _, e := range entries {
 			p := join(d.path, e.Name)
-			in, err := w.load(e.Inode, p)
+			kind, err := w.load(e.Inode, p)
 			if err != nil {
 				return err
 			}
-			if err := w.checkEntry(d, e, in); err != nil {
+			if err := w.checkEntry(d, e, kind); err != nil {
 				return err
 			}
-			if in.Kind() == tree.Dir {
+			if kind == tree.Dir {
 				if visited[e.Inode] {
 					return fmt.Errorf("ext4: directory inode %d reached again at %q: %w", e.Inode, p, fs.ErrCorrupt)
 				}
@@ -110,6 +134,9 @@ func (w *walker) walk() error {
 // list returns a directory's entries.
 func (w *walker) list(d dirToDo) ([]dir.Entry, error) {
 	in := w.inodes[d.ino]
+	if w.noContents {
+		delete(w.inodes, d.ino)
+	}
 	h, err := in.Dir()
 	if err != nil {
 		return nil, fmt.Errorf("ext4: directory %q: %w", display(d.path), err)
@@ -123,7 +150,7 @@ func (w *walker) list(d dirToDo) ([]dir.Entry, error) {
 
 // checkEntry refuses entries that name reserved or special inodes, or whose
 // type disagrees with the inode.
-func (w *walker) checkEntry(d dirToDo, e dir.Entry, in *file.Inode) error {
+func (w *walker) checkEntry(d dirToDo, e dir.Entry, kind tree.Kind) error {
 	first := w.sb.FirstIno
 	if first == 0 {
 		first = disk.GoodOldFirstIno
@@ -140,29 +167,32 @@ func (w *walker) checkEntry(d dirToDo, e dir.Entry, in *file.Inode) error {
 			return fmt.Errorf("ext4: directory %q (inode %d): invalid entry name %q: %w", display(d.path), d.ino, e.Name, fs.ErrCorrupt)
 		}
 	}
-	if e.Type != dir.TypeUnknown && e.Type != file.DirType(in.Kind()) {
+	if e.Type != dir.TypeUnknown && e.Type != file.DirType(kind) {
 		return fmt.Errorf("ext4: directory %q (inode %d): entry %q has type %d but inode %d is a %s: %w",
-			display(d.path), d.ino, e.Name, e.Type, e.Inode, in.Kind(), fs.ErrCorrupt)
+			display(d.path), d.ino, e.Name, e.Type, e.Inode, kind, fs.ErrCorrupt)
 	}
 	return nil
 }
 
-// load reads inode ino once and its metadata.
-func (w *walker) load(ino uint32, path string) (*file.Inode, error) {
-	if in, ok := w.inodes[ino]; ok {
-		return in, nil
+// load reads inode ino once and its metadata, and returns its kind.
+func (w *walker) load(ino uint32, path string) (tree.Kind, error) {
+	if info, ok := w.kinds[ino]; ok {
+		return info.kind, nil
 	}
 	in, err := file.Load(w.f, ino)
 	if err != nil {
-		return nil, fmt.Errorf("ext4: %q: %w", display(path), err)
+		return 0, fmt.Errorf("ext4: %q: %w", display(path), err)
 	}
 	n, err := in.Node()
 	if err != nil {
-		return nil, fmt.Errorf("ext4: %q: %w", display(path), err)
+		return 0, fmt.Errorf("ext4: %q: %w", display(path), err)
 	}
-	w.inodes[ino] = in
+	if !w.noContents || in.Kind() == tree.Dir {
+		w.inodes[ino] = in
+	}
+	w.kinds[ino] = inodeInfo{kind: in.Kind(), links: uint32(in.Links())}
 	w.nodes[ino] = n
-	return in, nil
+	return in.Kind(), nil
 }
 
 func (w *walker) add(path string, ino uint32) {
@@ -181,15 +211,17 @@ func (w *walker) result() *Result {
 		n := *w.nodes[ino]
 		n.Path = p
 		n.Xattrs = append([]tree.Xattr(nil), n.Xattrs...)
-		in := w.inodes[ino]
-		if n.Kind != tree.Dir && (w.seen[ino] > 1 || in.Links() > 1) {
+		if n.Kind != tree.Dir && (w.seen[ino] > 1 || w.kinds[ino].links > 1) {
 			n.LinkID = uint64(ino)
 		}
 		nodes = append(nodes, &n)
-		if n.Kind == tree.Regular && n.Size > 0 && !done[ino] {
+		if n.Kind == tree.Regular && n.Size > 0 && !done[ino] && !w.noContents {
 			done[ino] = true
-			c.files = append(c.files, fileRef{node: &n, in: in})
+			c.files = append(c.files, fileRef{node: &n, in: w.inodes[ino]})
 		}
+	}
+	if w.noContents {
+		return &Result{Tree: tree.New(nodes, nil), Inode: w.ino}
 	}
 	return &Result{Tree: tree.New(nodes, c), Inode: w.ino}
 }

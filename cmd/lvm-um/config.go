@@ -87,8 +87,8 @@ func ParseConfig(r io.Reader, name string) (Config, error) {
 		}
 		key, val, ok := strings.Cut(line, "=")
 		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
-		if !ok || key == "" {
-			return Config{}, fmt.Errorf("%w %s line %d: want `key = value`, got %q", ErrConfig, name, n, line)
+		if !ok || key == "" || strings.Trim(key, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			return Config{}, fmt.Errorf("%w %s line %d: want `key = value` (keys are lower case), got %q", ErrConfig, name, n, line)
 		}
 		if seen[key] {
 			return Config{}, fmt.Errorf("%w %s line %d: %s is set twice", ErrConfig, name, n, key)

@@ -109,3 +109,29 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("LoadConfig: %+v %v", c, err)
 	}
 }
+
+// FuzzConfig: any file gives a usable config or one error line, never a
+// panic; a usable one names two different volumes and boot commands.
+func FuzzConfig(f *testing.F) {
+	f.Add("volume_group = vg\nboot_snapshot = a 'b c' \"d\\\"e\"\nreserve = 1MiB\n")
+	f.Add("snapshot_size = 4M\nsnapshot_size_force = yes\n# x\n")
+	f.Add("origin = x\nsnapshot = x\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		c, err := ParseConfig(strings.NewReader(text), "f.conf")
+		if err != nil {
+			if !errors.Is(err, ErrConfig) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q", err)
+			}
+			return
+		}
+		if c.Origin == c.Snapshot || len(c.BootSnapshot) == 0 || len(c.BootOrigin) == 0 || c.RootMount == "" ||
+			c.Reserve < 0 || c.SnapshotSize < 0 || (c.SnapshotSizeForce && c.SnapshotSize == 0) {
+			t.Fatalf("accepted %+v", c)
+		}
+		for _, name := range []string{c.VolumeGroup, c.Origin, c.Snapshot} {
+			if _, err := lvmName(name); err != nil {
+				t.Fatalf("accepted name %q", name)
+			}
+		}
+	})
+}

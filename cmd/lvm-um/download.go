@@ -138,16 +138,17 @@ func (m *module) writeAndVerify(ctx context.Context, rel *release, snapLV host.L
 	if err != nil {
 		return badInput(err)
 	}
-	in, err := m.tree.openStream(s)
+	fifo, err := m.tree.openStream(s)
 	if err != nil {
 		return err
 	}
+	in := ctxReader{ctx, fifo}
 	if rel.delta {
 		err = applyDelta(w, in, rel)
 	} else {
 		err = applyFull(w, in, man.ImageBytes)
 	}
-	in.Close()
+	fifo.Close()
 	if err != nil {
 		return fmt.Errorf("payload %s: %w", s.Name, err)
 	}
@@ -236,4 +237,18 @@ func applyDelta(w *apply.Writer, in io.Reader, rel *release) error {
 			return err
 		}
 	}
+}
+
+// ctxReader stops a stream between reads once ctx is done (the client's
+// SIGTERM on a timeout).
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

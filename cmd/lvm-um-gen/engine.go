@@ -36,7 +36,7 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rootfs, err := openRootfs(req.RootfsPath, req.BasePath)
+	rootfs, err := openRootfs(req.RootfsPath, req.BasePath, req.Progress)
 	if err != nil {
 		return nil, err
 	}
@@ -71,12 +71,17 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 // the content, not the name. A tar may hold at most as many content bytes
 // as the base image is large (a decompression bomb stops there). The
 // caller closes the source once the sync is done with its contents.
-func openRootfs(path, basePath string) (*detect.Source, error) {
+func openRootfs(path, basePath string, p generator.Progress) (*detect.Source, error) {
 	var limit int64
 	if fi, err := os.Stat(basePath); err == nil {
 		limit = fi.Size()
 	}
-	src, err := detect.Open(path, detect.Options{Tar: tarsource.Options{MaxBytes: limit}})
+	opts := detect.Options{Tar: tarsource.Options{MaxBytes: limit}}
+	if p != nil {
+		opts.Progress = readProgress(p)
+		defer p.Finish()
+	}
+	src, err := detect.Open(path, opts)
 	if err != nil {
 		return nil, &generator.InputError{Input: "--rootfs " + path, Err: err}
 	}
@@ -100,6 +105,34 @@ func classifyEngineError(req generator.BuildRequest, err error) error {
 		return &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: fmt.Errorf("an extended attribute ext4 cannot store: %w", err)}
 	}
 	return err
+}
+
+// The bars of reading the rootfs's tree: paths of a directory or an
+// image, or bytes of a tar archive.
+const (
+	readingPathsLabel = "reading rootfs: paths"
+	readingBytesLabel = "reading rootfs"
+)
+
+// readProgress turns the source's (done, total) calls into one bar,
+// started at the first call with its total (-1: paths, counted with no
+// total).
+func readProgress(p generator.Progress) func(done, total int64) {
+	started, last := false, int64(0)
+	return func(done, total int64) {
+		if !started {
+			started = true
+			label := readingBytesLabel
+			if total < 0 {
+				label = readingPathsLabel
+			}
+			p.Start(label, total)
+		}
+		if done > last {
+			p.Add(done - last)
+			last = done
+		}
+	}
 }
 
 // syncPhasePrefix marks the engine's phases, whose totals count items,

@@ -31,7 +31,8 @@ func (b *barProgress) Start(label string, total int64) {
 	b.bar = progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(b.w),
 		progressbar.OptionSetDescription(label),
-		progressbar.OptionShowBytes(!strings.HasPrefix(label, syncPhasePrefix)),
+		progressbar.OptionShowBytes(!strings.HasPrefix(label, syncPhasePrefix) && label != readingPathsLabel),
+		progressbar.OptionShowCount(),
 		progressbar.OptionThrottle(progressThrottle),
 		progressbar.OptionClearOnFinish(),
 	)

@@ -47,6 +47,10 @@ var ErrUnknown = errors.New("not a directory, tar archive or ext4 image")
 type Options struct {
 	Dir dirsource.Options
 	Tar tarsource.Options
+	// Progress, when set, overrides the sources' own: it is called as the
+	// tree is read with how far it got and of how much, -1 when that is
+	// not known (paths of a directory, bytes of a tar archive).
+	Progress func(done, total int64)
 }
 
 // Source is an opened rootfs. Its Tree's Contents read from the path, so
@@ -85,6 +89,10 @@ func Open(path string, opts Options) (*Source, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("rootfs: %w", err)
+	}
+	if p := opts.Progress; p != nil {
+		opts.Dir.Progress = func(paths int64) { p(paths, -1) }
+		opts.Tar.Progress = p
 	}
 	if st.IsDir() {
 		t, err := dirsource.Read(path, opts.Dir)

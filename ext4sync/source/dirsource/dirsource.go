@@ -23,7 +23,13 @@ const maxNameLen = 255
 type Options struct {
 	// NoXattrs skips extended attributes (every node gets none).
 	NoXattrs bool
+	// Progress, when set, is called with the number of paths read so
+	// far, every progressEvery paths and at the end.
+	Progress func(paths int64)
 }
+
+// progressEvery is how many paths Read reads between Progress calls.
+const progressEvery = 256
 
 // Read lstats the directory root and everything below it and returns the
 // tree. root itself must be a directory, not a symlink to one. The result
@@ -63,6 +69,9 @@ func (r *reader) read() (*tree.Tree, error) {
 	if err := r.walk(""); err != nil {
 		return nil, err
 	}
+	if p := r.opts.Progress; p != nil {
+		p(int64(len(r.nodes)))
+	}
 	r.linkGroups()
 	return tree.New(r.nodes, &contents{r: r, nodes: r.regularFiles()}), nil
 }
@@ -87,6 +96,9 @@ func (r *reader) walk(start string) error {
 			return err
 		}
 		r.nodes = append(r.nodes, n)
+		if p := r.opts.Progress; p != nil && len(r.nodes)%progressEvery == 0 {
+			p(int64(len(r.nodes)))
+		}
 		if n.Kind != tree.Dir {
 			continue
 		}

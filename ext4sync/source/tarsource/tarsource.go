@@ -60,7 +60,14 @@ type Options struct {
 	MaxMetaBytes int64
 	// NoXattrs drops every extended attribute.
 	NoXattrs bool
+	// Progress, when set, is called as Open reads the archive with the
+	// bytes of the file read so far and its size, every progressEvery
+	// entries and at the end.
+	Progress func(read, size int64)
 }
+
+// progressEvery is how many entries Open reads between Progress calls.
+const progressEvery = 64
 
 // inode is one file of the extracted archive; hard links share one.
 type inode struct {
@@ -75,6 +82,7 @@ type reader struct {
 	opts    Options
 	paths   map[string]*inode
 	digests map[int]tree.Digests // by the index of the entry holding the content
+	size    int64                // of the archive file, for Progress
 	entries int
 	meta    int64
 	content int64
@@ -101,10 +109,13 @@ func Open(path string, opts Options) (*tree.Tree, error) {
 		return nil, err
 	}
 	defer s.Close()
-	r := &reader{archive: path, opts: opts, paths: make(map[string]*inode), digests: make(map[int]tree.Digests)}
+	r := &reader{archive: path, opts: opts, paths: make(map[string]*inode), digests: make(map[int]tree.Digests), size: st.Size()}
 	r.paths[""] = &inode{node: tree.Node{Kind: tree.Dir, Mode: rootMode}, entry: -1}
 	if err := r.scan(s); err != nil {
 		return nil, err
+	}
+	if opts.Progress != nil {
+		opts.Progress(st.Size(), st.Size())
 	}
 	return r.build(st)
 }
@@ -139,6 +150,11 @@ func (r *reader) scan(s *stream) error {
 			return fmt.Errorf("tarsource: %s: entry %d %q: %w", r.archive, index, hdr.Name, err)
 		}
 		r.entries++
+		if r.opts.Progress != nil && index%progressEvery == 0 {
+			if pos, err := s.file.Seek(0, io.SeekCurrent); err == nil {
+				r.opts.Progress(min(pos, r.size), r.size)
+			}
+		}
 	}
 	// Read a little past the end marker so a compressed stream's own
 	// trailer (length, CRC) is checked; a truncated one is corrupt.

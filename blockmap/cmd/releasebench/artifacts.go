@@ -138,7 +138,7 @@ func (r *Report) artifactTable() *table {
 	t := &table{head: []string{"case", "full artifact", "delta artifact", "delta/full", "manifest (meta-data)", "header as stored",
 		"generate wall", "generate --delta wall", "delta/full wall"}}
 	for _, c := range r.Cases {
-		name := fmt.Sprintf("%s, %d-byte blocks", c.Pair, c.BlockSize)
+		name := c.name()
 		a := c.Artifacts
 		if a.Skip != "" {
 			t.add(name, a.Skip, "", "", "", "", "", "", "")
@@ -157,7 +157,7 @@ func (r *Report) artifactTargets(t *table, c Case) {
 	if a.Skip != "" {
 		return
 	}
-	name := fmt.Sprintf("%s, %d-byte blocks", c.Pair, c.BlockSize)
+	name := c.name()
 	if c.Pair == "patch" {
 		q := ratio(a.Delta.Bytes, a.Full.Bytes)
 		t.add(fmt.Sprintf("delta artifact <= %.1fx full (gzip)", targetDeltaRatio), name, fmt.Sprintf("%.3fx", q), verdict(q <= targetDeltaRatio))

@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 // shaped like the real one (an outer tar with header.tar.gz and
 // data/0000.tar.gz, smaller for --delta) and the report.
 func fakeGenerate(args []string) int {
-	var out, report string
+	var out, report, image string
 	delta := false
 	for i, a := range args {
 		switch a {
@@ -41,8 +41,15 @@ func fakeGenerate(args []string) int {
 			out = args[i+1]
 		case "--report":
 			report = args[i+1]
+		case "--image-out":
+			image = args[i+1]
 		case "--delta":
 			delta = true
+		}
+	}
+	if image != "" {
+		if err := os.WriteFile(image, make([]byte, 64<<10), 0o644); err != nil {
+			return 1
 		}
 	}
 	payload := 1000
@@ -60,6 +67,9 @@ func fakeGenerate(args []string) int {
 		return 1
 	}
 	rep := fmt.Sprintf(`{"artifact_bytes":%d,"payload_bytes":%d,"manifest_bytes":40}`, buf.Len(), payload*10)
+	if report == "" {
+		return 0
+	}
 	if err := os.WriteFile(report, []byte(rep), 0o644); err != nil {
 		return 1
 	}
@@ -91,16 +101,21 @@ func TestSmoke(t *testing.T) {
 	cfg := Config{
 		Seed: 7, Scale: 0.02, ImageMiB: 32, Work: t.TempDir(), Bin: exe, Runs: 1,
 		Pairs: []string{"patch", "noop"}, BlockSize: []int{1024, 4096},
+		ScaleScale: 0.03, ScaleMiB: 48,
 	}
 	rep, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Cases) != 4 {
-		t.Fatalf("%d cases, want 4", len(rep.Cases))
+	if len(rep.Cases) != 5 {
+		t.Fatalf("%d cases, want 4 and the scale case", len(rep.Cases))
+	}
+	scale, cases := rep.Cases[4], rep.Cases[:4]
+	if tm := scale.Timing; scale.Label == "" || len(scale.Rows) != 0 || tm.Skip != "" || tm.Estimate.Wall <= 0 || tm.Generate.Wall <= 0 || tm.Mkfs.Wall <= 0 || tm.EstimateVsMkfs <= 0 {
+		t.Errorf("scale case %+v", scale)
 	}
 	methods := []string{methodFresh, methodRsync, methodDefault, methodCostAware, methodBound, methodWhole}
-	for _, c := range rep.Cases {
+	for _, c := range cases {
 		name := fmt.Sprintf("%s/%d", c.Pair, c.BlockSize)
 		if len(c.Rows) != len(methods) {
 			t.Fatalf("%s: %d rows, want %d: %+v", name, len(c.Rows), len(methods), c.Rows)
@@ -119,8 +134,11 @@ func TestSmoke(t *testing.T) {
 		if a := c.Artifacts; a.Skip != "" || a.Full.Bytes <= a.Delta.Bytes || a.Full.HeaderBytes != 50 || a.Delta.PayloadBytes != 100 || a.Full.ManifestBytes != 40 {
 			t.Errorf("%s: artifacts %+v", name, a)
 		}
-		if c.Timing.Skip != "" || c.Timing.Estimate.Wall <= 0 || c.Timing.Mkfs.Wall <= 0 || c.Timing.Estimate.PeakKiB <= 0 {
+		if tm := c.Timing; tm.Skip != "" || tm.Estimate.Wall <= 0 || tm.Mkfs.Wall <= 0 || tm.Estimate.PeakKiB <= 0 || tm.Generate.Wall <= 0 || tm.ArtifactBytes <= 0 {
 			t.Errorf("%s: timing %+v", name, c.Timing)
+		}
+		if tm := c.Timing; haveTool(menderArtifact) && (tm.MenderSkip != "" || tm.MenderArtifact.Wall <= 0 || tm.MenderBytes <= 0 || tm.GenerateVsFlow <= 0) {
+			t.Errorf("%s: mender-artifact timing %+v", name, tm)
 		}
 		bound := c.Rows[len(c.Rows)-2]
 		if c.Pair == "noop" && bound.Cells[0].Units+bound.Cells[1].Units != 0 {
@@ -160,9 +178,12 @@ func TestSmoke(t *testing.T) {
 		}
 		s := out.String()
 		for _, m := range methods {
-			if n := strings.Count(s, m); n != len(rep.Cases) {
-				t.Errorf("markdown=%v: %q appears %d times, want %d", markdown, m, n, len(rep.Cases))
+			if n := strings.Count(s, m); n != len(cases) {
+				t.Errorf("markdown=%v: %q appears %d times, want %d", markdown, m, n, len(cases))
 			}
+		}
+		if !strings.Contains(s, scale.Label) || !strings.Contains(s, "generate wall <=") {
+			t.Errorf("markdown=%v: no scale case or generate target:\n%s", markdown, s)
 		}
 		if n := strings.Count(s, "no-op changes 0 units"); n != 4 {
 			t.Errorf("markdown=%v: %d no-op target lines, want 4:\n%s", markdown, n, s)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -60,24 +59,6 @@ func runOut(env []string, name string, args []string, okCodes ...int) (usage, []
 		return u, nil, fmt.Errorf("releasebench: %s %s: %w\n%s%s", name, strings.Join(args, " "), err, tail(stdout.String()), tail(out.String()))
 	}
 	return u, stdout.Bytes(), nil
-}
-
-// median runs fn n times and returns the median wall time and the highest
-// peak memory of the runs.
-func median(n int, fn func() (usage, error)) (usage, error) {
-	var walls []time.Duration
-	var peak int64
-	for i := 0; i < n; i++ {
-		syscall.Sync() // the previous run's writeback is not this run's
-		u, err := fn()
-		if err != nil {
-			return usage{}, err
-		}
-		walls = append(walls, u.Wall)
-		peak = max(peak, u.PeakKiB)
-	}
-	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
-	return usage{Wall: walls[len(walls)/2], PeakKiB: peak}, nil
 }
 
 // tail keeps the last lines of a tool's output for an error message.

@@ -30,6 +30,11 @@ const (
 	defaultImageMiB = 450
 	quickImageMiB   = 64
 	quickScale      = 0.1
+	// The scale case: tens of thousands of paths, GiBs of content.
+	defaultScaleScale = 8
+	defaultScaleMiB   = 3072
+	quickScaleScale   = 0.3
+	quickScaleMiB     = 128
 )
 
 func main() {
@@ -50,6 +55,8 @@ func mainErr() error {
 	flag.IntVar(&cfg.ImageMiB, "image-mib", defaultImageMiB, "size of every image in MiB")
 	flag.StringVar(&cfg.Bin, "bin", "", "lvm-um-gen binary to time `estimate` with (empty: no timing rows)")
 	flag.IntVar(&cfg.Runs, "runs", timingRuns, "timing runs per row (the median is reported)")
+	flag.Float64Var(&cfg.ScaleScale, "scale-case-scale", defaultScaleScale, "file-count scale of the scale case's trees")
+	flag.IntVar(&cfg.ScaleMiB, "scale-case-mib", defaultScaleMiB, "image size of the scale case in MiB (0 skips it)")
 	work := flag.String("work", "", "scratch directory, kept afterwards (default: a temporary one, removed)")
 	quick := flag.Bool("quick", false, fmt.Sprintf("smoke run: scale %g, %d MiB images", quickScale, quickImageMiB))
 	markdown := flag.Bool("markdown", false, "print the tables as Markdown")
@@ -59,6 +66,7 @@ func mainErr() error {
 	}
 	if *quick {
 		cfg.Scale, cfg.ImageMiB = quickScale, quickImageMiB
+		cfg.ScaleScale, cfg.ScaleMiB = quickScaleScale, quickScaleMiB
 	}
 	if cfg.Runs < 1 {
 		return fmt.Errorf("releasebench: -runs must be at least 1")

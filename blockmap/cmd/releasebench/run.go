@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -45,6 +44,11 @@ type Config struct {
 	BlockSize []int
 	Runs      int // timing runs (median)
 	Log       io.Writer
+	// ScaleScale and ScaleMiB are the scale case: a patch release at
+	// that file-count scale on an image of that size (4 KiB blocks),
+	// timed only. ScaleMiB 0 skips it.
+	ScaleScale float64
+	ScaleMiB   int
 }
 
 // Cell is one method's cost under one write unit.
@@ -60,17 +64,6 @@ type Row struct {
 	Skip   string
 }
 
-// Timing compares `lvm-um-gen estimate` with mkfs.ext4 -d of the same tree.
-type Timing struct {
-	Estimate usage
-	Mkfs     usage
-	Skip     string
-	// Predicted is what estimate --json predicted, run with W = 1 MiB (the
-	// table's first column; the CLI's default is the chunk), to compare
-	// with the library rows; nil if it printed none.
-	Predicted *Cell
-}
-
 // estimateReport is the part of `estimate --json` the bench reads.
 type estimateReport struct {
 	PredictedCOWBytes int64 `json:"predicted_cow_bytes"`
@@ -80,6 +73,7 @@ type estimateReport struct {
 
 // Case is one release pair on one base block size.
 type Case struct {
+	Label     string // set for the scale case, which the tables name by it
 	Pair      string
 	BlockSize int
 	NewBytes  int64 // content bytes of the new tree's regular files
@@ -130,7 +124,56 @@ func Run(cfg Config) (*Report, error) {
 			return nil, err
 		}
 	}
+	if cfg.ScaleMiB > 0 {
+		c, err := scaleCase(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("releasebench: scale case: %w", err)
+		}
+		rep.Cases = append(rep.Cases, *c)
+	}
 	return rep, nil
+}
+
+// scaleBlockSize is the scale case's block size (mke2fs's for large
+// images).
+const scaleBlockSize = 4096
+
+// scaleCase builds the scale case at run time (the release generator at
+// cfg.ScaleScale: tens of thousands of paths, GiBs of content) and times
+// it; its cost rows are the 450 MiB cases' story and are not repeated.
+func scaleCase(cfg Config) (*Case, error) {
+	base, next, err := releasegen.Pair(releasegen.Config{Seed: cfg.Seed, Scale: cfg.ScaleScale}, "patch")
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(cfg.Work, "scale")
+	defer os.RemoveAll(dir)
+	baseDir, nextDir := filepath.Join(dir, "base"), filepath.Join(dir, "next")
+	paths, bytes := len(next.Files), next.Size()
+	cfg.logf("scale: writing trees (%d -> %d paths, %d bytes new)", len(base.Files), paths, bytes)
+	if err := base.Write(baseDir); err != nil {
+		return nil, err
+	}
+	if err := next.Write(nextDir); err != nil {
+		return nil, err
+	}
+	baseImg := filepath.Join(dir, "base.img")
+	cfg.logf("scale: base image (%d MiB)", cfg.ScaleMiB)
+	if err := buildImage(scaleBlockSize, baseDir, baseImg, cfg.ScaleMiB); err != nil {
+		return nil, err
+	}
+	if err := os.RemoveAll(baseDir); err != nil {
+		return nil, err
+	}
+	c := &Case{
+		Label: fmt.Sprintf("scale: patch, %d paths, %s of files, %d MiB image, %d-byte blocks", paths, mibs(bytes), cfg.ScaleMiB, scaleBlockSize),
+		Pair:  "patch", BlockSize: scaleBlockSize, NewBytes: bytes,
+		Artifacts: Artifacts{Skip: "not run for the scale case"},
+	}
+	cfg.logf("scale: timing")
+	syscall.Sync()
+	c.Timing = timeCase(cfg, scaleBlockSize, baseImg, nextDir, dir, cfg.ScaleMiB)
+	return c, nil
 }
 
 // runCase measures every method for one pair on one block size.
@@ -242,40 +285,10 @@ func runCase(cfg Config, kind string, bs int, base, next *releasegen.Release, ba
 	// Flush what earlier steps left dirty, so it is not written back
 	// during (and charged to) the timed runs.
 	syscall.Sync()
-	c.Timing = timeCase(cfg, bs, baseImg, nextDir, img("timing"))
+	c.Timing = timeCase(cfg, bs, baseImg, nextDir, dir, cfg.ImageMiB)
 	cfg.logf("%s/%d: full and delta artifacts", kind, bs)
 	c.Artifacts = artifactCase(cfg, baseImg, nextDir, dir)
 	return c, os.Remove(baseImg)
-}
-
-// timeCase times `lvm-um-gen estimate` and mkfs.ext4 -d of the same tree,
-// median of cfg.Runs runs each.
-func timeCase(cfg Config, bs int, baseImg, nextDir, scratch string) Timing {
-	if cfg.Bin == "" {
-		return Timing{Skip: "skipped: no -bin"}
-	}
-	var t Timing
-	var err error
-	t.Mkfs, err = median(cfg.Runs, func() (usage, error) {
-		defer os.Remove(scratch)
-		return mkfs(bs, nextDir, scratch, cfg.ImageMiB)
-	})
-	if err != nil {
-		return Timing{Skip: "mkfs failed: " + firstLine(err.Error())}
-	}
-	env := []string{"SOURCE_DATE_EPOCH=" + fmt.Sprint(epoch)}
-	t.Estimate, err = median(cfg.Runs, func() (usage, error) {
-		u, out, err := runOut(env, cfg.Bin, []string{"estimate", "--base", baseImg, "--rootfs", nextDir, "--write-unit", "1MiB", "--json", "--quiet"})
-		var r estimateReport
-		if err == nil && json.Unmarshal(out, &r) == nil && r.WriteUnitBytes == unitLarge {
-			t.Predicted = &Cell{Units: r.UnitsChanged, COW: r.PredictedCOWBytes}
-		}
-		return u, err
-	})
-	if err != nil {
-		return Timing{Skip: "estimate failed: " + firstLine(err.Error())}
-	}
-	return t
 }
 
 func firstLine(s string) string {

@@ -70,7 +70,7 @@ func TestRelocateIntoOpenedUnit(t *testing.T) {
 		t.Fatal(err)
 	}
 	outCost := filepath.Join(t.TempDir(), "cost.ext4")
-	pl := placement.New(model, nil, placement.Options{})
+	pl := placement.New(model, nil)
 	if _, err := SyncImage(base, readTree(t, src), outCost, Options{Placement: pl}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 package attrib
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+)
 
 // Category is why a block changed.
 type Category string
@@ -46,54 +50,25 @@ func (c Category) Metadata() bool {
 	return false
 }
 
-// Span is a run of metadata blocks [Start, End) of one category.
-type Span struct {
-	Start, End uint64
-	Category   Category
+// metaCategory is the category of a kind of metadata structure.
+var metaCategory = [...]Category{
+	disk.MetaSuperblock:  Superblock,
+	disk.MetaDescriptors: GroupDescriptors,
+	disk.MetaBlockBitmap: BlockBitmap,
+	disk.MetaInodeBitmap: InodeBitmap,
+	disk.MetaInodeTable:  InodeTable,
 }
 
-// MetadataSpans lists where the filesystem keeps its metadata, sorted by
-// start: superblocks (primary and backups), descriptor tables with their
-// reserved blocks, bitmaps and inode tables. Spans of a damaged layout may
-// overlap.
-func (l *Layout) MetadataSpans() []Span {
-	var s []Span
-	bs := uint64(l.BlockSize)
-	add := func(start, n uint64, c Category) {
-		if start < l.BlocksCount && n > 0 {
-			s = append(s, Span{start, min(start+n, l.BlocksCount), c})
-		}
-	}
-	for g := range l.Groups {
-		gr := l.Groups[g]
-		if gr.Super {
-			first := l.GroupFirstBlock(uint32(g))
-			if g == 0 {
-				first = superblockOffset / bs // block 0 with 1 KiB blocks is the boot block
-			}
-			add(first, 1, Superblock)
-			add(first+1, l.GdtBlocks+l.ReservedGdt, GroupDescriptors)
-		}
-		add(gr.BlockBitmap, 1, BlockBitmap)
-		add(gr.InodeBitmap, 1, InodeBitmap)
-		add(gr.InodeTable, l.ItableBlocks, InodeTable)
-	}
-	sort.Slice(s, func(i, j int) bool { return s[i].Start < s[j].Start })
-	return s
-}
-
-// superblockOffset is the byte offset of the primary superblock.
-const superblockOffset = 1024
-
-// metaIndex finds the metadata category of a block: spans sorted by
-// start, and the largest end of each prefix (spans of a damaged layout may
-// overlap).
+// metaIndex finds the metadata category of a block: the layout's spans
+// (sorted by start), and the largest end of each prefix (spans of a
+// damaged layout may overlap).
 type metaIndex struct {
-	spans  []Span
+	spans  []disk.MetaSpan
 	maxEnd []uint64
 }
 
-func newMetaIndex(s []Span) metaIndex {
+func newMetaIndex(l *disk.Layout) metaIndex {
+	s := l.MetadataSpans()
 	m := metaIndex{spans: s, maxEnd: make([]uint64, len(s))}
 	for i, sp := range s {
 		m.maxEnd[i] = sp.End
@@ -110,7 +85,7 @@ func (m metaIndex) of(blk uint64) (Category, bool) {
 	i := sort.Search(len(m.spans), func(i int) bool { return m.spans[i].Start > blk }) - 1
 	for ; i >= 0 && m.maxEnd[i] > blk; i-- {
 		if blk < m.spans[i].End {
-			return m.spans[i].Category, true
+			return metaCategory[m.spans[i].Kind], true
 		}
 	}
 	return "", false

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 )
 
 // Touch is what one path's changes wrote: the filesystem blocks whose
@@ -101,7 +102,7 @@ type Report struct {
 // are taken) with layout l to categories and owners, and ranks the owners
 // by the units of m they dirtied. touched charges blocks to paths (a block
 // may be charged to several); uncharged non-metadata blocks are Other.
-func Classify(l *Layout, m blockmap.Model, changed []blockmap.Range, touched []Touch, o Options) (*Report, error) {
+func Classify(l *disk.Layout, m blockmap.Model, changed []blockmap.Range, touched []Touch, o Options) (*Report, error) {
 	if l == nil || l.BlockSize == 0 {
 		return nil, fmt.Errorf("attrib: no layout")
 	}

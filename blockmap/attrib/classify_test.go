@@ -7,14 +7,15 @@ import (
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 )
 
 // handLayout is two groups of 8192 1 KiB blocks, both holding a superblock,
 // with flex_bg-style metadata all in group 0.
-func handLayout() *Layout {
-	return &Layout{BlockSize: 1024, BlocksCount: 16385, FirstDataBlock: 1, BlocksPerGroup: 8192,
-		InodesPerGroup: 2048, InodeSize: 256, DescSize: 64, GdtBlocks: 1, ReservedGdt: 4, ItableBlocks: 512,
-		Groups: []Group{{Super: true, BlockBitmap: 10, InodeBitmap: 11, InodeTable: 12},
+func handLayout() *disk.Layout {
+	return &disk.Layout{Geometry: disk.Geometry{BlockSize: 1024, BlocksCount: 16385, FirstDataBlock: 1, BlocksPerGroup: 8192,
+		InodesPerGroup: 2048, InodeSize: 256, DescSize: 64, GdtBlocks: 1, ReservedGdt: 4, ItableBlocks: 512},
+		Group: []disk.GroupMeta{{Super: true, BlockBitmap: 10, InodeBitmap: 11, InodeTable: 12},
 			{Super: true, BlockBitmap: 20, InodeBitmap: 21, InodeTable: 524}}}
 }
 

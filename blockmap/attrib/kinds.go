@@ -3,12 +3,11 @@ package attrib
 import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/extent"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 )
 
 // InodeReader is what InodeKinds reads an image through; *fs.FS has it.
 type InodeReader interface {
-	Geometry() fs.Geometry
+	Geometry() disk.Geometry
 	ReadInode(ino uint32) (*disk.Inode, error)
 	ReadBlock(blk uint64) ([]byte, error)
 	HasMetadataCsum() bool

@@ -11,6 +11,7 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/releasegen"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
@@ -77,7 +78,7 @@ func TestClassifyRealSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dev.Close()
-	l, err := attrib.ReadLayout(dev)
+	l, err := disk.ReadLayout(dev)
 	if err != nil {
 		t.Fatal(err)
 	}

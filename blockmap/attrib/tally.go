@@ -6,11 +6,12 @@ import (
 	"strings"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 )
 
 // classifier accumulates one Classify call.
 type classifier struct {
-	l         *Layout
+	l         *disk.Layout
 	m         blockmap.Model
 	meta      metaIndex
 	kinds     KindOf
@@ -32,8 +33,8 @@ type unitTally struct {
 	blocks int
 }
 
-func newClassifier(l *Layout, m blockmap.Model, touched []Touch, o Options) *classifier {
-	c := &classifier{l: l, m: m, meta: newMetaIndex(l.MetadataSpans()), kinds: o.Kinds, maxOwners: o.MaxOwners, observe: o.Observe,
+func newClassifier(l *disk.Layout, m blockmap.Model, touched []Touch, o Options) *classifier {
+	c := &classifier{l: l, m: m, meta: newMetaIndex(l), kinds: o.Kinds, maxOwners: o.MaxOwners, observe: o.Observe,
 		touched: touched, owners: make(map[uint64][]int), units: make(map[int64]*unitTally),
 		contrib: make(map[string]*Contributor)}
 	if c.maxOwners <= 0 {

@@ -37,7 +37,7 @@ func (f *Facts) Bound(m blockmap.Model) (Bound, error) {
 	}
 	bs := int64(f.Layout.BlockSize)
 	meta := slices.Clone(f.Forced)
-	if f.InodesDelta != 0 && len(f.Layout.Groups) > 0 {
+	if f.InodesDelta != 0 && len(f.Layout.Group) > 0 {
 		meta = append(meta, f.cheapestInodeGroup(m, meta)...)
 	}
 	rs, err := m.BlockRanges(toInt64(meta), bs)
@@ -118,7 +118,7 @@ func (f *Facts) cheapestInodeGroup(m blockmap.Model, meta []uint64) []uint64 {
 	}
 	var best []uint64
 	bestCost := int64(-1)
-	for g := range l.Groups {
+	for g := range l.Group {
 		blocks := []uint64{l.InodeBitmap(uint32(g)), l.DescBlock(uint32(g))}
 		extra := map[int64]bool{}
 		for _, b := range blocks {

@@ -4,17 +4,17 @@ import (
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 )
 
 // handLayout is two groups of 8192 1 KiB blocks with flex_bg-style
 // metadata in group 0: superblock 1, descriptors 2 and reserved 3-6,
 // group 0's bitmaps 10 and 11 and table 12-523, group 1's bitmaps 20 and
 // 21 and table 524-1035, a backup superblock and descriptors at 8193.
-func handLayout() *attrib.Layout {
-	return &attrib.Layout{BlockSize: 1024, BlocksCount: 16385, FirstDataBlock: 1, BlocksPerGroup: 8192,
-		InodesPerGroup: 2048, InodeSize: 256, DescSize: 64, GdtBlocks: 1, ReservedGdt: 4, ItableBlocks: 512,
-		Groups: []attrib.Group{{Super: true, BlockBitmap: 10, InodeBitmap: 11, InodeTable: 12},
+func handLayout() *disk.Layout {
+	return &disk.Layout{Geometry: disk.Geometry{BlockSize: 1024, BlocksCount: 16385, FirstDataBlock: 1, BlocksPerGroup: 8192,
+		InodesPerGroup: 2048, InodeSize: 256, DescSize: 64, GdtBlocks: 1, ReservedGdt: 4, ItableBlocks: 512},
+		Group: []disk.GroupMeta{{Super: true, BlockBitmap: 10, InodeBitmap: 11, InodeTable: 12},
 			{Super: true, BlockBitmap: 20, InodeBitmap: 21, InodeTable: 524}}}
 }
 

@@ -6,7 +6,7 @@ import (
 	"io"
 	"sort"
 
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 )
 
 // Facts is what the lower bound of one release is computed from. None of
@@ -15,7 +15,7 @@ import (
 type Facts struct {
 	// Layout is where the filesystem keeps its metadata (the same in the
 	// base and the new image: a sync never moves it).
-	Layout *attrib.Layout
+	Layout *disk.Layout
 	// NewData is D: blocks of new content the base holds nowhere.
 	NewData int64
 	// Forced is the inode-table blocks that must change, ascending.
@@ -28,7 +28,7 @@ type Facts struct {
 // (read only for the inode-table blocks that changed), a scan of both,
 // and the changed blocks attribution found to hold file data, ascending
 // (attrib.Options.Observe's FileData blocks).
-func Gather(base, img io.ReaderAt, l *attrib.Layout, r *Scanned, fileData []uint64) (*Facts, error) {
+func Gather(base, img io.ReaderAt, l *disk.Layout, r *Scanned, fileData []uint64) (*Facts, error) {
 	if l == nil || l.BlockSize == 0 || l.InodeSize == 0 {
 		return nil, errors.New("bound: no layout")
 	}
@@ -67,8 +67,8 @@ type table struct {
 // Forced and InodesDelta.
 func (f *Facts) inodeTables(base, img io.ReaderAt, r *Scanned) error {
 	l := f.Layout
-	tables := make([]table, 0, len(l.Groups))
-	for g := range l.Groups {
+	tables := make([]table, 0, len(l.Group))
+	for g := range l.Group {
 		tables = append(tables, table{start: l.InodeTable(uint32(g)), group: uint32(g)})
 	}
 	sort.Slice(tables, func(i, j int) bool { return tables[i].start < tables[j].start })

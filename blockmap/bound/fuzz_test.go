@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 )
 
 // FuzzFacts scans two arbitrary images in arbitrary windows, gathers facts
@@ -38,9 +38,9 @@ func checkFacts(t *testing.T, old, new []byte, window, table uint8, inodeSize ui
 		t.Fatal(err)
 	}
 	blocks := uint64((n + bs - 1) / bs)
-	l := &attrib.Layout{BlockSize: bs, BlocksCount: max(blocks, 1), BlocksPerGroup: 64, InodesPerGroup: uint32(inodes),
-		InodeSize: inodeSize, DescSize: 32, GdtBlocks: 1, ItableBlocks: uint64(table%4) + 1,
-		Groups: []attrib.Group{{Super: true, BlockBitmap: 2, InodeBitmap: 3, InodeTable: uint64(table % 8)}}}
+	l := &disk.Layout{Geometry: disk.Geometry{BlockSize: bs, BlocksCount: max(blocks, 1), BlocksPerGroup: 64, InodesPerGroup: uint32(inodes),
+		InodeSize: inodeSize, DescSize: 32, GdtBlocks: 1, ItableBlocks: uint64(table%4) + 1},
+		Group: []disk.GroupMeta{{Super: true, BlockBitmap: 2, InodeBitmap: 3, InodeTable: uint64(table % 8)}}}
 	var data []uint64
 	for b := uint64(0); b < blocks; b += 2 {
 		data = append(data, b)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 )
@@ -31,7 +33,7 @@ func Measure(ctx context.Context, base, img io.ReaderAt, size int64, m blockmap.
 	if m.ImageSize == 0 {
 		m.ImageSize = size
 	}
-	l, err := attrib.ReadLayout(base)
+	l, err := disk.ReadLayout(base)
 	if err != nil {
 		return nil, fmt.Errorf("bound: base: %w", err)
 	}

@@ -2,10 +2,8 @@ package placement
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 )
 
 // Attacher is what a sync that opens the device itself (ext4sync.SyncImage
@@ -18,25 +16,12 @@ type Attacher interface {
 
 var _ Attacher = (*Policy)(nil)
 
-// Attach makes the policy watch dev's changes. When the policy has no
-// Layout and dev can be read (io.ReaderAt, as the overlay can), the layout
-// is read from it. It must be called before the first allocation.
+// Attach makes the policy watch dev's changes. It must be called before
+// the first allocation.
 func (p *Policy) Attach(dev blockmap.Changes) error {
 	if p.ready {
 		return fmt.Errorf("placement: attach after the first allocation")
 	}
 	p.dev, p.seenChanges = dev, -1
-	if p.layout != nil {
-		return nil
-	}
-	r, ok := dev.(io.ReaderAt)
-	if !ok {
-		return nil
-	}
-	l, err := attrib.ReadLayout(r)
-	if err != nil {
-		return fmt.Errorf("placement: %w", err)
-	}
-	p.layout = l
 	return nil
 }

@@ -3,12 +3,13 @@ package placement
 import (
 	"fmt"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 )
 
 // Blocks implements fs.Placement: see the package doc for the order.
 func (p *Policy) Blocks(v fs.SpaceView, req fs.BlockRequest) ([]fs.Extent, error) {
-	if err := p.setup(v.Geometry()); err != nil {
+	if err := p.setup(v.Layout()); err != nil {
 		return nil, err
 	}
 	if err := p.refresh(v); err != nil {
@@ -224,7 +225,7 @@ func (p *Policy) notePending(out []fs.Extent) {
 // noteGroupMeta marks the metadata an allocation in group g makes the FS
 // write: the bitmap (block or inode), the descriptor block, the superblock.
 func (p *Policy) noteGroupMeta(g uint32, inode bool) {
-	p.markBlockDirty(superblockOffset / uint64(p.geo.BlockSize))
+	p.markBlockDirty(disk.SuperblockOffset / uint64(p.geo.BlockSize))
 	if p.layout == nil {
 		return
 	}

@@ -28,8 +28,8 @@
 // Handing out blocks of a group also makes its block bitmap, its group
 // descriptor block and the superblock pending (Flush will write them), and
 // an inode makes its table block, inode bitmap and descriptor block pending.
-// That needs the metadata locations (Options.Layout); without them only the
-// handed-out blocks and inodes count.
+// That needs the metadata locations (the view's disk.Layout); a view without
+// them leaves only the handed-out blocks and inodes to count.
 //
 // Free counts per unit are computed from the SpaceView once and then kept
 // up to date incrementally: the policy subtracts what it hands out, and

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/placement"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/releasegen"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
@@ -82,20 +81,16 @@ func syncWith(t *testing.T, img string, next *tree.Tree, mk func(*overlay.Device
 }
 
 // policy makes the cost-aware placement for write unit w over dev: given
-// the device and layout up front at W = 1 MiB, attached later (as a sync
+// the device up front at W = 1 MiB, attached later (as a sync
 // that opens its own overlay would) otherwise.
 func policy(w int64, size int64) func(*overlay.Device) (fs.Placement, error) {
 	return func(dev *overlay.Device) (fs.Placement, error) {
 		m := blockmap.Model{WriteUnit: w, Chunk: 4 * kib, ImageSize: size}
 		if w != mib {
-			p := placement.New(m, nil, placement.Options{})
+			p := placement.New(m, nil)
 			return p, p.Attach(dev)
 		}
-		l, err := attrib.ReadLayout(dev)
-		if err != nil {
-			return nil, err
-		}
-		return placement.New(m, dev, placement.Options{Layout: l}), nil
+		return placement.New(m, dev), nil
 	}
 }
 

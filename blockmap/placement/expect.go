@@ -10,7 +10,7 @@ var _ fs.WriteExpecter = (*Policy)(nil)
 // bytes reach the device. A view the policy cannot use is ignored here;
 // the next allocation reports it.
 func (p *Policy) ExpectWrites(v fs.SpaceView, blocks []uint64) {
-	if p.setup(v.Geometry()) != nil {
+	if p.setup(v.Layout()) != nil {
 		return
 	}
 	for _, b := range blocks {

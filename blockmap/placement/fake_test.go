@@ -3,39 +3,50 @@ package placement
 import (
 	"fmt"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 )
 
 // fakeFS is an in-memory SpaceView and InodeView: a geometry, a block
-// bitmap with some blocks marked metadata, and an inode bitmap.
+// bitmap with some blocks marked metadata, and an inode bitmap. Its
+// layout names no group's metadata until withGroups.
 type fakeFS struct {
-	geo    fs.Geometry
-	used   []bool // by block
-	meta   []bool // by block
-	iused  []bool // by inode-1
-	freed  []uint32
-	layout fakeLayout
+	geo   disk.Geometry
+	used  []bool // by block
+	meta  []bool // by block
+	iused []bool // by inode-1
+	freed []uint32
+	group []disk.GroupMeta
 }
 
-// fakeLayout puts group g's bitmaps and table at fixed offsets in it.
-type fakeLayout struct{ geo fs.Geometry }
+// withGroups makes the view's layout put group g's bitmaps and table at
+// fixed offsets in it (its descriptor is in block 1).
+func (f *fakeFS) withGroups() *fakeFS {
+	f.group = make([]disk.GroupMeta, f.geo.Groups)
+	for g := range f.group {
+		first := f.geo.GroupFirstBlock(uint32(g))
+		f.group[g] = disk.GroupMeta{BlockBitmap: first + 1, InodeBitmap: first + 2, InodeTable: first + 3}
+	}
+	return f
+}
 
-func (l fakeLayout) BlockBitmap(g uint32) uint64 { return l.geo.GroupFirstBlock(g) + 1 }
-func (l fakeLayout) InodeBitmap(g uint32) uint64 { return l.geo.GroupFirstBlock(g) + 2 }
-func (l fakeLayout) InodeTable(g uint32) uint64  { return l.geo.GroupFirstBlock(g) + 3 }
-func (l fakeLayout) DescBlock(uint32) uint64     { return 1 }
+// noGroups is a view of f whose layout names no group's metadata.
+type noGroups struct{ *fakeFS }
+
+func (v noGroups) Layout() *disk.Layout { return &disk.Layout{Geometry: v.geo} }
 
 // newFakeFS makes groups of bpg blocks of bs bytes, block 0 and each
 // group's first 3+itable blocks metadata, everything else free.
 func newFakeFS(bs uint32, groups, bpg, ipg uint32) *fakeFS {
-	geo := fs.Geometry{
+	geo := disk.Geometry{
 		BlockSize: bs, BlocksCount: uint64(groups) * uint64(bpg), BlocksPerGroup: bpg,
 		InodesPerGroup: ipg, InodesCount: groups * ipg, InodeSize: 256, FirstIno: 11,
 		Groups: groups, GdtBlocks: 1, FlexGroups: 1,
 	}
 	geo.ItableBlocks = uint64(ipg) * 256 / uint64(bs)
 	f := &fakeFS{geo: geo, used: make([]bool, geo.BlocksCount), meta: make([]bool, geo.BlocksCount),
-		iused: make([]bool, geo.InodesCount), layout: fakeLayout{geo}}
+		iused: make([]bool, geo.InodesCount)}
 	for g := uint32(0); g < groups; g++ {
 		first := geo.GroupFirstBlock(g)
 		for b := first; b < first+3+geo.ItableBlocks; b++ {
@@ -48,7 +59,7 @@ func newFakeFS(bs uint32, groups, bpg, ipg uint32) *fakeFS {
 	return f
 }
 
-func (f *fakeFS) Geometry() fs.Geometry { return f.geo }
+func (f *fakeFS) Layout() *disk.Layout { return &disk.Layout{Geometry: f.geo, Group: f.group} }
 
 func (f *fakeFS) BlockFree(b uint64) (bool, error) {
 	return b < f.geo.BlocksCount && !f.used[b] && !f.meta[b], nil

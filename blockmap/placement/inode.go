@@ -11,7 +11,7 @@ import (
 // (groups from the parent's on, wrapping), else fs.DefaultPlacement's rule.
 // Without a Layout it is the default rule.
 func (p *Policy) Inode(v fs.InodeView, req fs.InodeRequest) (uint32, error) {
-	if err := p.setup(v.Geometry()); err != nil {
+	if err := p.setup(v.Layout()); err != nil {
 		return 0, err
 	}
 	p.refreshDevice()
@@ -54,8 +54,8 @@ func (p *Policy) chooseInode(v fs.InodeView, req fs.InodeRequest) (uint32, error
 
 // itableBlock is the inode-table block holding inode ino.
 func (p *Policy) itableBlock(ino uint32) uint64 {
-	g, i := p.geo.GroupOfInode(ino)
-	return p.layout.InodeTable(g) + uint64(i)*uint64(p.geo.InodeSize)/uint64(p.geo.BlockSize)
+	blk, _ := p.layout.InodeBlock(ino)
+	return blk
 }
 
 // freeInDirtyTable returns the first free inode of group g whose table

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 )
 
@@ -16,41 +17,21 @@ type Dirtiness = blockmap.Changes
 // changeCounter is the optional shortcut a Dirtiness may offer.
 type changeCounter interface{ ChangedCount() int }
 
-// Layout says where a group's metadata lives, so the policy can count the
-// bitmaps, descriptors and inode tables that an allocation will make the
-// FS write. blockmap/attrib.Layout satisfies it.
-type Layout interface {
-	BlockBitmap(g uint32) uint64
-	InodeBitmap(g uint32) uint64
-	InodeTable(g uint32) uint64
-	// DescBlock is the block of the primary descriptor table that holds
-	// group g's descriptor.
-	DescBlock(g uint32) uint64
-}
-
-// Options tune a Policy. The zero value is usable.
-type Options struct {
-	// Layout, when set, lets the policy count the metadata writes its
-	// answers cause and place inodes by their table block. Without it
-	// inodes follow fs.DefaultPlacement.
-	Layout Layout
-}
-
-// superblockOffset is where the primary superblock lives, in bytes.
-const superblockOffset = 1024
-
 // Policy is the cost-aware placement. It implements fs.Placement and is
 // for one FS at a time (it learns the geometry from the first view).
 type Policy struct {
-	model  blockmap.Model
-	dev    Dirtiness
-	layout Layout
-	err    error // a model that cannot be used, reported by every call
+	model blockmap.Model
+	dev   Dirtiness
+	err   error // a model that cannot be used, reported by every call
 
 	ready bool
-	geo   fs.Geometry
-	span  uint64 // blocks per placement unit (G)
-	units int64
+	geo   disk.Geometry
+	// layout is where each group's metadata lives, when the view says;
+	// nil: the policy counts no metadata writes and inodes follow
+	// fs.DefaultPlacement.
+	layout *disk.Layout
+	span   uint64 // blocks per placement unit (G)
+	units  int64
 
 	free      []uint32  // free blocks per unit, as last seen
 	dirty     bitset    // changed on the device or pending
@@ -68,8 +49,8 @@ var _ fs.Placement = (*Policy)(nil)
 // New returns a policy for images tiled by model, watching dev (nil: only
 // the policy's own allocations count as dirty). A model that does not
 // validate makes every call fail.
-func New(model blockmap.Model, dev Dirtiness, opts Options) *Policy {
-	p := &Policy{model: model, dev: dev, layout: opts.Layout, seenChanges: -1}
+func New(model blockmap.Model, dev Dirtiness) *Policy {
+	p := &Policy{model: model, dev: dev, seenChanges: -1}
 	if err := model.Validate(); err != nil {
 		p.err = fmt.Errorf("placement: %w", err)
 	}

@@ -33,7 +33,7 @@ func unitsOf(ext []fs.Extent, bs, w int64) map[int64]bool {
 func TestDirtyUnitsFirst(t *testing.T) {
 	f := newFakeFS(1024, 2, 1024, 64)                     // 2 MiB, units of 4 blocks at W=4 KiB
 	dev := &fakeDev{ranges: [][2]int64{{600 * kib, kib}}} // block 600 changed: unit 150
-	p := New(model(f, 4*kib), dev, Options{})
+	p := New(model(f, 4*kib), dev)
 	ext, err := f.alloc(p, fs.BlockRequest{N: 3, Goal: 100})
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestDirtyUnitsFirst(t *testing.T) {
 
 func TestPendingAllocationsAreDirty(t *testing.T) {
 	f := newFakeFS(1024, 2, 1024, 64)
-	p := New(model(f, mib), nil, Options{})
+	p := New(model(f, mib), nil)
 	var units = map[int64]bool{}
 	for i := 0; i < 50; i++ {
 		ext, err := f.alloc(p, fs.BlockRequest{N: 7, Goal: uint64(37 * i % 2000)})
@@ -86,7 +86,7 @@ func TestDenseRunOfFreeUnits(t *testing.T) {
 	f.setUsed(3360, 64, false)
 	g := newFakeFS(1024, 4, 1024, 64)
 	copy(g.used, f.used)
-	p := New(model(f, 16*kib), nil, Options{})
+	p := New(model(f, 16*kib), nil)
 	ext, err := f.alloc(p, fs.BlockRequest{N: 60, Goal: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func TestFullestUnitsWhenNoRun(t *testing.T) {
 	f.setUsed(110*8+1, 7, false) // unit 110: 7 free
 	f.setUsed(120*8, 5, false)   // unit 120: 5 free
 	f.setUsed(121*8+3, 1, false) // unit 121: 1 free
-	p := New(model(f, 8*kib), nil, Options{})
+	p := New(model(f, 8*kib), nil)
 	ext, err := f.alloc(p, fs.BlockRequest{N: 12, Goal: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestFreedBlocksAreSeen(t *testing.T) {
 	f := newFakeFS(1024, 2, 1024, 64)
 	f.setUsed(0, f.geo.BlocksCount, true)
 	f.setUsed(1500, 10, false)
-	p := New(model(f, 4*kib), nil, Options{})
+	p := New(model(f, 4*kib), nil)
 	if _, err := f.alloc(p, fs.BlockRequest{N: 10}); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,8 @@ func TestBlockSizedUnitsMatchDefault(t *testing.T) {
 		}
 		b := newFakeFS(4096, 2, 2048, 64)
 		copy(b.used, a.used)
-		p := New(model(a, 4*kib), nil, Options{Layout: a.layout})
+		a.withGroups()
+		p := New(model(a, 4*kib), nil)
 		for i := 0; i < 30; i++ {
 			req := fs.BlockRequest{N: uint64(1 + rng.Intn(40)), Goal: uint64(rng.Intn(4096))}
 			got, err1 := a.alloc(p, req)
@@ -177,7 +178,8 @@ func TestInodeInDirtyTable(t *testing.T) {
 	f := newFakeFS(1024, 2, 1024, 64) // 256-byte inodes: 4 a block; tables at 3 and 1027
 	// Inode 70 (group 1, index 5: table block 1027+1) changed on the device.
 	dev := &fakeDev{ranges: [][2]int64{{1028 * kib, kib}}}
-	p := New(model(f, 4*kib), dev, Options{Layout: f.layout})
+	f.withGroups()
+	p := New(model(f, 4*kib), dev)
 	// W = 4 KiB is 4 blocks: the dirty unit is blocks 1028..1031, table
 	// indexes 4..19 of group 1, inodes 69..84.
 	ino, err := p.Inode(f, fs.InodeRequest{Parent: 2})
@@ -193,15 +195,15 @@ func TestInodeInDirtyTable(t *testing.T) {
 		t.Fatalf("got %d %v, want freed inode 80 in the dirty unit", ino, err)
 	}
 	// Without a layout: the default rule (lowest freed).
-	q := New(model(f, 4*kib), dev, Options{})
-	if ino, err := q.Inode(f, fs.InodeRequest{Parent: 2}); err != nil || ino != 30 {
+	q := New(model(f, 4*kib), dev)
+	if ino, err := q.Inode(noGroups{f}, fs.InodeRequest{Parent: 2}); err != nil || ino != 30 {
 		t.Fatalf("no layout: got %d %v, want 30", ino, err)
 	}
 }
 
 func TestBadModelRefused(t *testing.T) {
 	f := newFakeFS(1024, 1, 1024, 64)
-	p := New(blockmap.Model{WriteUnit: 0, Chunk: 4 * kib}, nil, Options{})
+	p := New(blockmap.Model{WriteUnit: 0, Chunk: 4 * kib}, nil)
 	if _, err := p.Blocks(f, fs.BlockRequest{N: 1}); err == nil {
 		t.Fatal("a zero write unit was accepted")
 	}
@@ -210,11 +212,11 @@ func TestBadModelRefused(t *testing.T) {
 	}
 	bad := newFakeFS(1024, 1, 1024, 64)
 	bad.geo.InodeSize = 0
-	if _, err := New(model(bad, 4*kib), nil, Options{}).Inode(bad, fs.InodeRequest{}); err == nil {
+	if _, err := New(model(bad, 4*kib), nil).Inode(bad, fs.InodeRequest{}); err == nil {
 		t.Fatal("a geometry with 0-byte inodes was accepted")
 	}
 	small := blockmap.Model{WriteUnit: mib, Chunk: 4 * kib, ImageSize: 4096}
-	if _, err := New(small, nil, Options{}).Blocks(f, fs.BlockRequest{N: 1}); err == nil {
+	if _, err := New(small, nil).Blocks(f, fs.BlockRequest{N: 1}); err == nil {
 		t.Fatal("a model smaller than the filesystem was accepted")
 	}
 }
@@ -225,7 +227,7 @@ func TestTieGoesToDefaultForSmallUnits(t *testing.T) {
 	f := newFakeFS(1024, 1, 1024, 64)
 	f.setUsed(0, f.geo.BlocksCount, true)
 	f.setUsed(102, 8, false) // unit 25 half free, 26 full, 27 half free
-	p := New(model(f, 4*kib), nil, Options{})
+	p := New(model(f, 4*kib), nil)
 	ext, err := f.alloc(p, fs.BlockRequest{N: 2, Goal: 102})
 	if err != nil || !reflect.DeepEqual(ext, []fs.Extent{{Start: 102, Len: 2}}) {
 		t.Fatalf("got %v %v, want the goal's blocks", ext, err)
@@ -236,7 +238,7 @@ func TestTieGoesToDefaultForSmallUnits(t *testing.T) {
 	g.setUsed(0, g.geo.BlocksCount, true)
 	g.setUsed(102, 8, false)
 	g.setUsed(640, 16, false)
-	q := New(model(g, 16*kib), nil, Options{})
+	q := New(model(g, 16*kib), nil)
 	ext, err = g.alloc(q, fs.BlockRequest{N: 2, Goal: 102})
 	if err != nil || !reflect.DeepEqual(ext, []fs.Extent{{Start: 640, Len: 2}}) {
 		t.Fatalf("big units: got %v %v, want the free unit's first blocks", ext, err)
@@ -245,7 +247,8 @@ func TestTieGoesToDefaultForSmallUnits(t *testing.T) {
 
 func TestAttach(t *testing.T) {
 	f := newFakeFS(1024, 2, 1024, 64)
-	p := New(model(f, 4*kib), nil, Options{Layout: f.layout})
+	f.withGroups()
+	p := New(model(f, 4*kib), nil)
 	if err := p.Attach(&fakeDev{ranges: [][2]int64{{600 * kib, kib}}}); err != nil {
 		t.Fatal(err)
 	}

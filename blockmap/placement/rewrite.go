@@ -33,7 +33,7 @@ var _ fs.Rewriter = (*Policy)(nil)
 // large file with a few changes stays. Ties stay in place (no extent or
 // fragmentation churn).
 func (p *Policy) Rewrite(v fs.SpaceView, c FileChange) (Rewrite, error) {
-	if err := p.setup(v.Geometry()); err != nil {
+	if err := p.setup(v.Layout()); err != nil {
 		return InPlace, err
 	}
 	if err := p.refresh(v); err != nil {

@@ -8,7 +8,7 @@ import (
 
 func TestRewriteChoice(t *testing.T) {
 	f := newFakeFS(1024, 4, 1024, 64) // W = 16 KiB: 16 blocks a unit
-	p := New(model(f, 16*kib), nil, Options{})
+	p := New(model(f, 16*kib), nil)
 	// A 64-block file whose changes hit 10 scattered units: rewriting it
 	// densely opens 4.
 	var scattered []uint64
@@ -32,7 +32,7 @@ func TestRewriteChoice(t *testing.T) {
 	}
 	// Block-sized units: a dense rewrite never beats the differing blocks.
 	g := newFakeFS(4096, 1, 4096, 64)
-	q := New(model(g, 4*kib), nil, Options{})
+	q := New(model(g, 4*kib), nil)
 	if got, _ := q.Rewrite(g, FileChange{Ino: 20, Differs: []uint64{500, 900, 1300}, Blocks: 3}); got != InPlace {
 		t.Errorf("W = block: %v, want in place", got)
 	}

@@ -3,6 +3,7 @@ package placement
 import (
 	"fmt"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 )
 
@@ -14,11 +15,15 @@ const maxUnits = 1 << 26
 // so the first call scans it.
 const unknownFree = ^uint32(0)
 
-// setup learns the geometry from the first view and scans it.
-func (p *Policy) setup(geo fs.Geometry) error {
+// setup learns the layout from the first view.
+func (p *Policy) setup(l *disk.Layout) error {
 	if p.err != nil {
 		return p.err
 	}
+	if l == nil {
+		return fmt.Errorf("placement: the view has no layout")
+	}
+	geo := l.Geometry
 	if p.ready {
 		if geo.BlocksCount != p.geo.BlocksCount || geo.BlockSize != p.geo.BlockSize {
 			return fmt.Errorf("placement: policy made for %d blocks of %d bytes used on %d blocks of %d bytes", p.geo.BlocksCount, p.geo.BlockSize, geo.BlocksCount, geo.BlockSize)
@@ -35,6 +40,9 @@ func (p *Policy) setup(geo fs.Geometry) error {
 		return fmt.Errorf("placement: model image of %d bytes is smaller than the filesystem (%d blocks of %d bytes)", size, geo.BlocksCount, bs)
 	}
 	p.geo = geo
+	if len(l.Group) > 0 {
+		p.layout = l
+	}
 	p.span = 1
 	if g := p.granule(); g > bs && g%bs == 0 {
 		p.span = uint64(g / bs)

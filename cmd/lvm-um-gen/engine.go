@@ -162,5 +162,5 @@ func policyFor(req generator.BuildRequest) *placement.Policy {
 	if fi, err := os.Stat(req.BasePath); err == nil {
 		size = fi.Size()
 	}
-	return placement.New(req.Geometry.Model(size), nil, placement.Options{})
+	return placement.New(req.Geometry.Model(size), nil)
 }

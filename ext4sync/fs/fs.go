@@ -27,7 +27,8 @@ type FS struct {
 	dev       Device
 	sb        disk.Superblock
 	sbRaw     []byte // the primary superblock as last read or written
-	geo       Geometry
+	geo       disk.Geometry
+	layout    *disk.Layout // geo and where every group's metadata lives
 	descSize  int
 	seed      uint32
 	gds       []disk.GroupDesc
@@ -57,6 +58,11 @@ func Open(dev Device, opts Options) (*FS, error) {
 	if err := f.readDescriptors(); err != nil {
 		return nil, err
 	}
+	layout, err := disk.NewLayout(&f.sb, f.gds)
+	if err != nil {
+		return nil, corruptf("%s", detail(err))
+	}
+	f.layout = layout
 	meta, err := f.metadataSpans()
 	if err != nil {
 		return nil, err
@@ -125,8 +131,12 @@ func (f *FS) checkDeviceSize() error {
 // those Flush will write).
 func (f *FS) Superblock() disk.Superblock { return f.sb }
 
-// Geometry returns the filesystem's layout.
-func (f *FS) Geometry() Geometry { return f.geo }
+// Geometry returns the filesystem's geometry.
+func (f *FS) Geometry() disk.Geometry { return f.geo }
+
+// Layout returns where the filesystem keeps its metadata. The caller must
+// not modify it.
+func (f *FS) Layout() *disk.Layout { return f.layout }
 
 // BlockSize is the filesystem block size in bytes.
 func (f *FS) BlockSize() uint32 { return f.geo.BlockSize }

@@ -116,7 +116,7 @@ func TestResealedFlips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gdtOff := int(f0.gdtStart()) * int(f0.BlockSize())
+	gdtOff := int(f0.geo.GdtStart()) * int(f0.BlockSize())
 	gdtLen := int(f0.geo.Groups) * f0.descSize
 	var offsets []int
 	for o := disk.SuperblockOffset; o < disk.SuperblockOffset+0x3FC; o++ {

@@ -6,16 +6,13 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 )
 
-// gdtStart is the first block of the primary descriptor table.
-func (f *FS) gdtStart() uint64 { return f.geo.FirstDataBlock + 1 }
-
 // readDescriptors reads the primary descriptor table, verifying each
 // descriptor's checksum and the locations it points at.
 func (f *FS) readDescriptors() error {
 	bs := uint64(f.geo.BlockSize)
 	f.gdtRaw = make([]byte, f.geo.GdtBlocks*bs)
-	if err := f.readAt(f.gdtRaw, int64(f.gdtStart()*bs)); err != nil {
-		return wrapf(err, "group descriptor table at block %d", f.gdtStart())
+	if err := f.readAt(f.gdtRaw, int64(f.geo.GdtStart()*bs)); err != nil {
+		return wrapf(err, "group descriptor table at block %d", f.geo.GdtStart())
 	}
 	f.gds = make([]disk.GroupDesc, f.geo.Groups)
 	f.gdDirty = make([]bool, f.geo.Groups)
@@ -26,7 +23,7 @@ func (f *FS) readDescriptors() error {
 		if err := gd.Unmarshal(raw, f.descSize); err != nil {
 			return corruptf("group %d descriptor: %s", g, detail(err))
 		}
-		where := f.gdtStart() + uint64(off)/bs
+		where := f.geo.GdtStart() + uint64(off)/bs
 		if f.sb.HasGroupDescCsum() {
 			if want := disk.GroupDescChecksum(&f.sb, g, raw); want != gd.Checksum {
 				return corruptf("group %d descriptor in block %d: checksum %#04x, computed %#04x", g, where, gd.Checksum, want)
@@ -95,7 +92,7 @@ func (f *FS) writeDescriptors() error {
 		if !changed[i] {
 			continue
 		}
-		if err := f.WriteBlock(f.gdtStart()+uint64(i), f.gdtRaw[i*bs:(i+1)*bs]); err != nil {
+		if err := f.WriteBlock(f.geo.GdtStart()+uint64(i), f.gdtRaw[i*bs:(i+1)*bs]); err != nil {
 			return err
 		}
 	}

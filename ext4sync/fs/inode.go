@@ -11,13 +11,6 @@ import (
 // through i_projid (0x80..0xA0).
 const extraIsizeDefault = 32
 
-// inodeLocation returns the block and byte offset in it of inode ino.
-func (f *FS) inodeLocation(ino uint32) (blk uint64, off int) {
-	g, i := f.geo.GroupOfInode(ino)
-	byteOff := uint64(i) * uint64(f.geo.InodeSize)
-	return f.gds[g].InodeTable() + byteOff/uint64(f.geo.BlockSize), int(byteOff % uint64(f.geo.BlockSize))
-}
-
 // inodeUnused reports whether ino lies in the part of its group's table
 // that has never been used (INODE_UNINIT or past bg_itable_unused), whose
 // bytes are undefined.
@@ -43,7 +36,7 @@ func (f *FS) ReadInode(ino uint32) (*disk.Inode, error) {
 		return nil, err
 	}
 	raw := make([]byte, f.geo.InodeSize)
-	blk, off := f.inodeLocation(ino)
+	blk, off := f.layout.InodeBlock(ino)
 	if !f.inodeUnused(ino) {
 		if err := f.readAt(raw, int64(blk)*int64(f.geo.BlockSize)+int64(off)); err != nil {
 			return nil, wrapf(err, "inode %d in block %d", ino, blk)
@@ -96,7 +89,7 @@ func (f *FS) WriteInode(ino uint32, in *disk.Inode) error {
 	} else {
 		err = in.Marshal(raw)
 	}
-	blk, off := f.inodeLocation(ino)
+	blk, off := f.layout.InodeBlock(ino)
 	if err != nil {
 		return invalidf("write inode %d: %s", ino, detail(err))
 	}

@@ -18,7 +18,7 @@ func TestMetadataIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.geo.Groups < 4 || !f.hasSuper(1) || !f.hasSuper(3) || f.hasSuper(2) {
+	if f.geo.Groups < 4 || !f.layout.Group[1].Super || !f.layout.Group[3].Super || f.layout.Group[2].Super {
 		t.Fatalf("fixture: %d groups, want sparse backups in groups 1 and 3", f.geo.Groups)
 	}
 	in, err := f.ReadInode(f.sb.JournalInum)

@@ -1,5 +1,7 @@
 package fs
 
+import "github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+
 // Extent is a run of Len blocks starting at block Start.
 type Extent struct {
 	Start, Len uint64
@@ -24,7 +26,9 @@ type InodeRequest struct {
 // SpaceView is what a Placement sees of free blocks. It never changes the
 // filesystem.
 type SpaceView interface {
-	Geometry() Geometry
+	// Layout is the filesystem's geometry and metadata locations. A view
+	// that knows only the geometry leaves Group empty.
+	Layout() *disk.Layout
 	// BlockFree reports whether blk may be allocated: in the filesystem,
 	// not metadata, and free in its bitmap.
 	BlockFree(blk uint64) (bool, error)
@@ -39,7 +43,7 @@ type SpaceView interface {
 
 // InodeView is what a Placement sees of free inodes.
 type InodeView interface {
-	Geometry() Geometry
+	Layout() *disk.Layout // as SpaceView's
 	// InodeFree reports whether ino may be allocated (not reserved, free).
 	InodeFree(ino uint32) (bool, error)
 	// NextFreeInode returns the first allocatable inode at or after from,
@@ -71,7 +75,7 @@ type DefaultPlacement struct{}
 
 // Blocks implements Placement.
 func (DefaultPlacement) Blocks(v SpaceView, req BlockRequest) ([]Extent, error) {
-	geo := v.Geometry()
+	geo := v.Layout().Geometry
 	goal := req.Goal
 	if goal == 0 && req.Ino != 0 && req.Ino <= geo.InodesCount {
 		g, _ := geo.GroupOfInode(req.Ino)
@@ -114,7 +118,7 @@ func (DefaultPlacement) Blocks(v SpaceView, req BlockRequest) ([]Extent, error) 
 // firstRunOf finds the first free run of at least n blocks at or after
 // goal, then from the start up to goal.
 func firstRunOf(v SpaceView, goal, n uint64) (uint64, bool, error) {
-	geo := v.Geometry()
+	geo := v.Layout().Geometry
 	for _, r := range [][2]uint64{{goal, geo.BlocksCount}, {geo.FirstDataBlock, goal}} {
 		for from := r[0]; from < r[1]; {
 			s, l, err := v.NextFreeRun(from)
@@ -138,7 +142,7 @@ func (DefaultPlacement) Inode(v InodeView, req InodeRequest) (uint32, error) {
 	if f := v.Freed(); len(f) > 0 {
 		return f[0], nil
 	}
-	geo := v.Geometry()
+	geo := v.Layout().Geometry
 	from := geo.FirstIno
 	if req.Parent != 0 && req.Parent <= geo.InodesCount {
 		g, _ := geo.GroupOfInode(req.Parent)

@@ -159,7 +159,7 @@ func TestCorruption(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		blk, off := f.inodeLocation(disk.RootIno)
+		blk, off := f.layout.InodeBlock(disk.RootIno)
 		flip(dev, int64(blk)*1024+int64(off)+0x10)
 		if _, err := f.ReadInode(disk.RootIno); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "inode 2 in block") {
 			t.Fatalf("got %v", err)
@@ -237,7 +237,7 @@ func TestOverlappingMetadataRefused(t *testing.T) {
 	if err := gd.Marshal(raw, f.descSize); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dev.WriteAt(raw, int64(f.gdtStart())*1024+int64(f.descSize)); err != nil {
+	if _, err := dev.WriteAt(raw, int64(f.geo.GdtStart())*1024+int64(f.descSize)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Open(dev, Options{}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "group 1 block bitmap") || !strings.Contains(err.Error(), "overlaps group 0 inode table") {

@@ -1,5 +1,7 @@
 package fs
 
+import "github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+
 // view is the read-only window a Placement gets on the FS.
 type view struct{ f *FS }
 
@@ -8,7 +10,7 @@ var (
 	_ InodeView = view{}
 )
 
-func (v view) Geometry() Geometry              { return v.f.geo }
+func (v view) Layout() *disk.Layout            { return v.f.layout }
 func (v view) FreeBlocks() uint64              { return v.f.FreeBlocksCount() }
 func (v view) FreeInodes() uint64              { return v.f.FreeInodesCount() }
 func (v view) GroupFreeBlocks(g uint32) uint32 { return v.f.groupStat(g).FreeBlocks }

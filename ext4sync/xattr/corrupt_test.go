@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 )
 
 const (
@@ -88,7 +90,7 @@ func TestDecodeBlockCorrupt(t *testing.T) {
 }
 
 func TestDecodeInodeCorrupt(t *testing.T) {
-	region := goodOldInode + testExtra + magicSize // the first entry
+	region := disk.GoodOldInodeSize + testExtra + magicSize // the first entry
 	cases := []struct {
 		name   string
 		mutate func(b []byte)
@@ -124,7 +126,7 @@ func TestDecodeInodeCorrupt(t *testing.T) {
 	// No magic, 128-byte inodes, and a region too small: no xattrs.
 	for name, raw := range map[string][]byte{
 		"no magic": rawInode(nil),
-		"128":      make([]byte, goodOldInode),
+		"128":      make([]byte, disk.GoodOldInodeSize),
 		"full":     func() []byte { b := rawInode(nil); binary.LittleEndian.PutUint16(b[inodeExtraOff:], 128); return b }(),
 	} {
 		if x, err := DecodeInode(raw, testIno); err != nil || len(x) != 0 {

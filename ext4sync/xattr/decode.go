@@ -48,7 +48,7 @@ func (a rawAttr) name() string {
 // inode (128 + i_extra_isize), or ok=false when the inode has no room for
 // one (128-byte inodes, or i_extra_isize leaving less than the magic).
 func InodeXattrOffset(raw []byte) (off int, ok bool, err error) {
-	if len(raw) <= goodOldInode {
+	if len(raw) <= disk.GoodOldInodeSize {
 		return 0, false, nil
 	}
 	if len(raw) < inodeExtraOff+2 {
@@ -58,10 +58,10 @@ func InodeXattrOffset(raw []byte) (off int, ok bool, err error) {
 	if extra%pad != 0 {
 		return 0, false, fmt.Errorf("i_extra_isize %d not a multiple of %d: %w", extra, pad, ErrCorrupt)
 	}
-	if goodOldInode+extra > len(raw) {
+	if disk.GoodOldInodeSize+extra > len(raw) {
 		return 0, false, fmt.Errorf("i_extra_isize %d exceeds inode size %d: %w", extra, len(raw), ErrCorrupt)
 	}
-	off = goodOldInode + extra
+	off = disk.GoodOldInodeSize + extra
 	if extra < 2 || len(raw)-off <= magicSize {
 		return off, false, nil
 	}

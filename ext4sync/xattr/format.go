@@ -27,7 +27,6 @@ const (
 	magicSize    = 4   // the in-inode region's magic
 	terminator   = 4   // the zero u32 that ends an entry table
 	pad          = 4   // EXT4_XATTR_PAD: names and values round up to it
-	goodOldInode = 128 // EXT2_GOOD_OLD_INODE_SIZE
 	maxNameLen   = 255 // e_name_len is a u8
 	minBlockSize = 1024
 	maxBlockSize = 65536 // e_value_offs is a le16

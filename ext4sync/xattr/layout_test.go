@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
@@ -15,13 +16,13 @@ import (
 const (
 	testInodeSize = 256
 	testExtra     = 32
-	testSpace     = testInodeSize - goodOldInode - testExtra
+	testSpace     = testInodeSize - disk.GoodOldInodeSize - testExtra
 )
 
 func rawInode(region []byte) []byte {
 	raw := make([]byte, testInodeSize)
 	binary.LittleEndian.PutUint16(raw[inodeExtraOff:], testExtra)
-	copy(raw[goodOldInode+testExtra:], region)
+	copy(raw[disk.GoodOldInodeSize+testExtra:], region)
 	return raw
 }
 

@@ -223,7 +223,7 @@ func librarySync(base, next, img string, m *blockmap.Model, name string, sums ma
 	e := int64(epoch)
 	opts := ext4sync.Options{SourceDateEpoch: &e}
 	if m != nil {
-		opts.Placement = placement.New(*m, nil, placement.Options{})
+		opts.Placement = placement.New(*m, nil)
 	}
 	res, err := ext4sync.SyncImage(base, src, img, opts)
 	if err != nil {

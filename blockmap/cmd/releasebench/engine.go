@@ -25,7 +25,7 @@ func lvmSync(base, dir, out string, costModel *blockmap.Model) ([]attrib.Touch, 
 	}
 	opts := ext4sync.Options{SourceDateEpoch: &epoch}
 	if costModel != nil {
-		opts.Placement = placement.New(*costModel, nil, placement.Options{})
+		opts.Placement = placement.New(*costModel, nil)
 	}
 	res, err := ext4sync.SyncImage(base, src, out, opts)
 	if err != nil {

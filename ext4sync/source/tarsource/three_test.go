@@ -86,7 +86,7 @@ func TestThreeSourcesOneImage(t *testing.T) {
 	placements := map[string]func() fs.Placement{
 		"default": func() fs.Placement { return nil },
 		"cost-aware": func() fs.Placement {
-			return placement.New(blockmap.Model{WriteUnit: 64 << 10, Chunk: 4096}, nil, placement.Options{})
+			return placement.New(blockmap.Model{WriteUnit: 64 << 10, Chunk: 4096}, nil)
 		},
 	}
 	for baseName, base := range bases {

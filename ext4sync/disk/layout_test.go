@@ -1,4 +1,4 @@
-package attrib
+package disk
 
 import (
 	"bytes"
@@ -8,25 +8,14 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 )
 
-// requireTools skips (or fails under LVMUM_REQUIRE_TOOLS=1) without them.
-func requireTools(t testing.TB, names ...string) {
+// layoutImage builds a small Yocto-like image with one file.
+func layoutImage(t testing.TB, bs, size string, extra ...string) string {
 	t.Helper()
-	for _, n := range names {
-		if _, err := exec.LookPath(n); err != nil {
-			if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-				t.Fatalf("%s not found: %v", n, err)
-			}
-			t.Skipf("%s not found", n)
-		}
-	}
-}
-
-// mkfsImage builds a small Yocto-like image with one file.
-func mkfsImage(t testing.TB, bs, size string, extra ...string) string {
-	t.Helper()
-	requireTools(t, "mkfs.ext4", "fsck.ext4", "dumpe2fs")
+	ext4test.RequireTools(t, "mkfs.ext4", "fsck.ext4", "dumpe2fs")
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	if err := os.MkdirAll(filepath.Join(src, "etc"), 0o755); err != nil {
@@ -56,21 +45,21 @@ var (
 	reResGdt = regexp.MustCompile(`^\s+Reserved GDT blocks at (\d+)-(\d+)`)
 )
 
-// dumpGroups parses dumpe2fs's per-group lines into Groups and the
+// dumpGroups parses dumpe2fs's per-group lines into GroupMetas and the
 // descriptor and reserved block ranges of group 0.
-func dumpGroups(t *testing.T, img string) ([]Group, [2]uint64, [2]uint64) {
+func dumpGroups(t *testing.T, img string) ([]GroupMeta, [2]uint64, [2]uint64) {
 	t.Helper()
 	out, err := exec.Command("dumpe2fs", img).Output()
 	if err != nil {
 		t.Fatalf("dumpe2fs: %v", err)
 	}
-	var gs []Group
+	var gs []GroupMeta
 	var gdt, res [2]uint64
 	num := func(s string) uint64 { n, _ := strconv.ParseUint(s, 10, 64); return n }
 	for _, line := range bytes.Split(out, []byte("\n")) {
 		s := string(line)
 		if reGroup.MatchString(s) {
-			gs = append(gs, Group{})
+			gs = append(gs, GroupMeta{})
 			continue
 		}
 		if len(gs) == 0 {
@@ -111,7 +100,7 @@ func TestReadLayoutMatchesDumpe2fs(t *testing.T) {
 		{"1k-sparse2", "1024", "40M", []string{"-O", "sparse_super2"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			img := mkfsImage(t, c.bs, c.size, c.extra...)
+			img := layoutImage(t, c.bs, c.size, c.extra...)
 			f, err := os.Open(img)
 			if err != nil {
 				t.Fatal(err)
@@ -122,12 +111,12 @@ func TestReadLayoutMatchesDumpe2fs(t *testing.T) {
 				t.Fatal(err)
 			}
 			want, gdt, res := dumpGroups(t, img)
-			if len(want) != len(l.Groups) {
-				t.Fatalf("%d groups, dumpe2fs %d", len(l.Groups), len(want))
+			if len(want) != len(l.Group) {
+				t.Fatalf("%d groups, dumpe2fs %d", len(l.Group), len(want))
 			}
 			for g := range want {
-				if want[g] != l.Groups[g] {
-					t.Errorf("group %d: %+v, dumpe2fs %+v", g, l.Groups[g], want[g])
+				if want[g] != l.Group[g] {
+					t.Errorf("group %d: %+v, dumpe2fs %+v", g, l.Group[g], want[g])
 				}
 			}
 			if first := l.FirstDataBlock + 1; gdt != [2]uint64{first, first + l.GdtBlocks - 1} {
@@ -136,21 +125,27 @@ func TestReadLayoutMatchesDumpe2fs(t *testing.T) {
 			if l.ReservedGdt > 0 && res != [2]uint64{l.FirstDataBlock + 1 + l.GdtBlocks, l.FirstDataBlock + l.GdtBlocks + l.ReservedGdt} {
 				t.Errorf("reserved GDT %v, layout %d", res, l.ReservedGdt)
 			}
-			// Every metadata block classifies as such; the first free
-			// block after the tables does not.
-			idx := newMetaIndex(l.MetadataSpans())
-			for g, gr := range l.Groups {
-				for blk, cat := range map[uint64]Category{gr.BlockBitmap: BlockBitmap, gr.InodeBitmap: InodeBitmap,
-					gr.InodeTable: InodeTable, gr.InodeTable + l.ItableBlocks - 1: InodeTable} {
-					if got, ok := idx.of(blk); !ok || got != cat {
-						t.Errorf("group %d block %d: %q %v, want %q", g, blk, got, ok, cat)
+			// Every metadata block is in a span of its kind.
+			of := func(blk uint64) (MetaKind, bool) {
+				for _, s := range l.MetadataSpans() {
+					if blk >= s.Start && blk < s.End {
+						return s.Kind, true
+					}
+				}
+				return 0, false
+			}
+			for g, gr := range l.Group {
+				for blk, kind := range map[uint64]MetaKind{gr.BlockBitmap: MetaBlockBitmap, gr.InodeBitmap: MetaInodeBitmap,
+					gr.InodeTable: MetaInodeTable, gr.InodeTable + l.ItableBlocks - 1: MetaInodeTable} {
+					if got, ok := of(blk); !ok || got != kind {
+						t.Errorf("group %d block %d: %q %v, want %q", g, blk, got, ok, kind)
 					}
 				}
 			}
-			if got, _ := idx.of(superblockOffset / uint64(l.BlockSize)); got != Superblock {
+			if got, _ := of(SuperblockOffset / uint64(l.BlockSize)); got != MetaSuperblock {
 				t.Errorf("primary superblock block: %q", got)
 			}
-			if got, _ := idx.of(l.FirstDataBlock + 1); got != GroupDescriptors {
+			if got, _ := of(l.FirstDataBlock + 1); got != MetaDescriptors {
 				t.Errorf("first descriptor block: %q", got)
 			}
 		})
@@ -171,7 +166,7 @@ func TestReadLayoutRefusesGarbage(t *testing.T) {
 // Every single-byte change of a real superblock and descriptor table must
 // give a layout or an error, never a panic.
 func TestReadLayoutByteFlips(t *testing.T) {
-	img := mkfsImage(t, "1024", "8M")
+	img := layoutImage(t, "1024", "8M")
 	raw, err := os.ReadFile(img)
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +177,7 @@ func TestReadLayoutByteFlips(t *testing.T) {
 			b := append([]byte(nil), head...)
 			b[off] = v
 			l, err := ReadLayout(bytes.NewReader(b))
-			if err == nil && len(l.Groups) == 0 {
+			if err == nil && len(l.Group) == 0 {
 				t.Fatalf("byte %d = %#x: a layout with no groups", off, v)
 			}
 		}

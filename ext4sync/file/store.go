@@ -42,17 +42,10 @@ func (s blockStore) FreeBlock(blk uint64) error { return s.f.FreeBlocks(blk, 1) 
 
 func (i *Inode) store() blockStore { return blockStore{f: i.fs, ino: i.ino} }
 
-// extentOptions describes the inode to the extent package.
+// extentOptions describes the inode to the extent package; trees that
+// map filesystem metadata are refused.
 func (i *Inode) extentOptions() extent.Options {
-	g := i.fs.Geometry()
-	return extent.Options{
-		Ino:            i.ino,
-		Csum:           i.fs.HasMetadataCsum(),
-		Seed:           i.fs.InodeSeed(i.ino, i.raw.Generation),
-		FirstDataBlock: g.FirstDataBlock,
-		BlocksCount:    g.BlocksCount,
-		Metadata:       i.fs.MetadataIn,
-	}
+	return i.fs.ExtentOptions(i.ino, i.raw.Generation, true)
 }
 
 // classify makes extent-package corruption match fs.ErrCorrupt too.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/extent"
 )
 
 // Directory block layout the test needs to re-point one entry (package dir
@@ -30,7 +31,7 @@ func lookup(t *testing.T, f *FS, dirIno uint32, name string) (blk uint64, off in
 	if err != nil || len(runs) == 0 {
 		t.Fatalf("directory %d: %v %v", dirIno, runs, err)
 	}
-	b, err := f.ReadBlock(runs[0].pblk)
+	b, err := f.ReadBlock(runs[0].Physical)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func lookup(t *testing.T, f *FS, dirIno uint32, name string) (blk uint64, off in
 			break
 		}
 		if string(b[o+direntNameOff:o+direntNameOff+nl]) == name {
-			return runs[0].pblk, o, binary.LittleEndian.Uint32(b[o:])
+			return runs[0].Physical, o, binary.LittleEndian.Uint32(b[o:])
 		}
 		o += rec
 	}
@@ -51,7 +52,7 @@ func lookup(t *testing.T, f *FS, dirIno uint32, name string) (blk uint64, off in
 
 // extentRoot builds an i_block holding one extent of n blocks at start.
 func extentRoot(start uint64, n uint16) (b [disk.InodeBlockLen]byte) {
-	binary.LittleEndian.PutUint16(b[0:], extentMagic)
+	binary.LittleEndian.PutUint16(b[0:], extent.Magic)
 	binary.LittleEndian.PutUint16(b[2:], 1) // entries
 	binary.LittleEndian.PutUint16(b[4:], 4) // max entries in i_block
 	binary.LittleEndian.PutUint32(b[12:], 0)
@@ -155,7 +156,7 @@ func TestReplaceFile(t *testing.T) {
 			if err != nil || len(oldRuns) != 1 {
 				t.Fatalf("old inode runs %v %v", oldRuns, err)
 			}
-			if err := f.FreeBlocks(oldRuns[0].pblk, uint64(oldRuns[0].n)); err != nil {
+			if err := f.FreeBlocks(oldRuns[0].Physical, uint64(oldRuns[0].Len)); err != nil {
 				t.Fatal(err)
 			}
 			old.LinksCount = 0
@@ -178,7 +179,7 @@ func TestReplaceFile(t *testing.T) {
 			if got := debugfs(t, out, fmt.Sprintf("testb %d %d", ext[0].Start, nblk)); strings.Contains(got, "not in use") {
 				t.Fatalf("testb new blocks: %s", got)
 			}
-			if got := debugfs(t, out, fmt.Sprintf("testb %d", oldRuns[0].pblk)); !strings.Contains(got, "not in use") {
+			if got := debugfs(t, out, fmt.Sprintf("testb %d", oldRuns[0].Physical)); !strings.Contains(got, "not in use") {
 				t.Fatalf("testb old block: %s", got)
 			}
 			if got := debugfs(t, out, fmt.Sprintf("testi <%d>", oldIno)); !strings.Contains(got, "not in use") {
@@ -188,7 +189,7 @@ func TestReplaceFile(t *testing.T) {
 				t.Fatalf("stat: %s", got)
 			}
 			hdr, _ := dumpe2fs(t, out)
-			wantFree := freeBlocks - nblk + uint64(oldRuns[0].n)
+			wantFree := freeBlocks - nblk + uint64(oldRuns[0].Len)
 			if hdr["Free blocks"] != fmt.Sprint(wantFree) || hdr["Free inodes"] != fmt.Sprint(freeInodes) {
 				t.Fatalf("dumpe2fs free %s/%s, want %d/%d", hdr["Free blocks"], hdr["Free inodes"], wantFree, freeInodes)
 			}

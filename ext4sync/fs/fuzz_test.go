@@ -3,12 +3,13 @@ package fs
 import (
 	"encoding/binary"
 
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"io"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 )
 
 // fuzzBase is the image every FuzzOpen input is laid over.

@@ -45,13 +45,13 @@ func (f *FS) checkJournal() error {
 	var first uint64
 	journal := append([]span(nil), f.meta...)
 	for _, r := range runs {
-		if what := f.MetadataIn(r.pblk, uint64(r.n)); what != "" {
-			return corruptf("journal inode %d extent at logical %d: blocks %d+%d overlap %s", ino, r.lblk, r.pblk, r.n, what)
+		if what := f.MetadataIn(r.Physical, uint64(r.Len)); what != "" {
+			return corruptf("journal inode %d extent at logical %d: blocks %d+%d overlap %s", ino, r.Logical, r.Physical, r.Len, what)
 		}
-		if r.lblk == 0 && r.n > 0 {
-			first = r.pblk
+		if r.Logical == 0 && r.Len > 0 {
+			first = r.Physical
 		}
-		journal = append(journal, span{r.pblk, r.pblk + uint64(r.n)})
+		journal = append(journal, span{r.Physical, r.Physical + uint64(r.Len)})
 	}
 	// The journal's blocks are metadata too: never allocated or freed.
 	f.meta = mergeSpans(journal)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/extent"
 )
 
 // TestMetadataIn names the structure of metadata blocks across groups
@@ -45,7 +47,7 @@ func TestMetadataIn(t *testing.T) {
 		{f.gds[3].InodeBitmap(), 1, fmt.Sprintf("group 3 inode bitmap (block %d)", f.gds[3].InodeBitmap())},
 		{last, 1, fmt.Sprintf("group 3 inode table (block %d)", last)},
 		{g1 - 3, 5, fmt.Sprintf("group 1 superblock and descriptors (block %d)", g1)},
-		{runs[0].pblk + 7, 1, fmt.Sprintf("journal (inode %d) (block %d)", f.sb.JournalInum, runs[0].pblk+7)},
+		{runs[0].Physical + 7, 1, fmt.Sprintf("journal (inode %d) (block %d)", f.sb.JournalInum, runs[0].Physical+7)},
 		{data, 3, ""},
 		{f.geo.BlocksCount - 2, 2, ""},
 		{^uint64(0) - 1, 10, ""},
@@ -75,8 +77,8 @@ func TestJournalOverMetadataRefused(t *testing.T) {
 		t.Fatalf("journal extent tree depth %d, want 0", d)
 	}
 	itable := f.gds[0].InodeTable()
-	binary.LittleEndian.PutUint16(in.Block[extentHdrSize+6:], uint16(itable>>32))
-	binary.LittleEndian.PutUint32(in.Block[extentHdrSize+8:], uint32(itable))
+	binary.LittleEndian.PutUint16(in.Block[extent.HeaderSize+6:], uint16(itable>>32))
+	binary.LittleEndian.PutUint32(in.Block[extent.HeaderSize+8:], uint32(itable))
 	if err := f.WriteInode(ino, in); err != nil {
 		t.Fatal(err)
 	}

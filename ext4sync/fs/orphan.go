@@ -39,11 +39,11 @@ func (f *FS) checkOrphans() error {
 	seed := f.InodeSeed(ino, in.Generation)
 	var seen uint64
 	for _, r := range runs {
-		for k := uint32(0); k < r.n; k++ {
+		for k := uint32(0); k < r.Len; k++ {
 			if seen++; seen > orphanMaxFileBlock {
 				return corruptf("orphan file inode %d: more than %d blocks", ino, orphanMaxFileBlock)
 			}
-			pblk := r.pblk + uint64(k)
+			pblk := r.Physical + uint64(k)
 			b, err := f.ReadBlock(pblk)
 			if err != nil {
 				return err

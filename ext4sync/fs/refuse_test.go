@@ -104,24 +104,24 @@ func TestOrphanFileEntryRefused(t *testing.T) {
 	if err != nil || len(runs) == 0 {
 		t.Fatalf("orphan file runs %v %v", runs, err)
 	}
-	b, err := f.ReadBlock(runs[0].pblk)
+	b, err := f.ReadBlock(runs[0].Physical)
 	if err != nil {
 		t.Fatal(err)
 	}
 	bs := len(b)
 	binary.LittleEndian.PutUint32(b[8:], 13)
 	var nr [8]byte
-	binary.LittleEndian.PutUint64(nr[:], runs[0].pblk)
+	binary.LittleEndian.PutUint64(nr[:], runs[0].Physical)
 	crc := disk.Crc32c(disk.Crc32c(f.InodeSeed(ino, in.Generation), nr[:]), b[:bs-orphanTailSize])
 	binary.LittleEndian.PutUint32(b[bs-4:], crc)
-	if err := f.WriteBlock(runs[0].pblk, b); err != nil {
+	if err := f.WriteBlock(runs[0].Physical, b); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Open(dev, Options{}); !errors.Is(err, ErrNotClean) || !strings.Contains(err.Error(), "orphan inode 13") {
 		t.Fatalf("want orphan refusal, got %v", err)
 	}
 	b[0]++ // now the checksum no longer matches
-	if err := f.WriteBlock(runs[0].pblk, b); err != nil {
+	if err := f.WriteBlock(runs[0].Physical, b); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Open(dev, Options{}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "orphan file") {
@@ -209,12 +209,12 @@ func TestJournalNotEmptyRefused(t *testing.T) {
 	if err != nil || len(runs) == 0 {
 		t.Fatalf("journal runs %v %v", runs, err)
 	}
-	b, err := f.ReadBlock(runs[0].pblk)
+	b, err := f.ReadBlock(runs[0].Physical)
 	if err != nil {
 		t.Fatal(err)
 	}
 	binary.BigEndian.PutUint32(b[jbdStartOff:], 1)
-	if err := f.WriteBlock(runs[0].pblk, b); err != nil {
+	if err := f.WriteBlock(runs[0].Physical, b); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Open(dev, Options{}); !errors.Is(err, ErrNotClean) || !strings.Contains(err.Error(), "log not empty") {
@@ -259,7 +259,7 @@ func TestJournalBlocksAreMetadata(t *testing.T) {
 	if err != nil || len(runs) == 0 {
 		t.Fatalf("%v %v", runs, err)
 	}
-	j := runs[0].pblk + 5
+	j := runs[0].Physical + 5
 	if !f.IsMetadata(j) {
 		t.Fatalf("journal block %d not metadata", j)
 	}

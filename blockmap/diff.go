@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 )
 
 // diffBufSize bounds the memory a comparison uses per image, whatever W is.
@@ -20,12 +21,19 @@ func Diff(a, b io.ReaderAt, size int64, m Model) (Result, []int64, error) {
 	return DiffContext(context.Background(), a, b, size, m, DiffOptions{})
 }
 
-// DiffOptions adds observers to a full-image diff.
+// DiffOptions adds what the caller knows and observers to a diff.
 type DiffOptions struct {
+	// Differs, when not nil, lists the byte ranges of the new image that
+	// may differ from the old one; every byte outside them is known to
+	// equal the old image's (the sync's overlay knows them), so the new
+	// image is read only inside them. The result is exact whatever their
+	// granularity: units are still compared byte by byte.
+	Differs []Range
 	// Window, if set, is called with every byte of both images, in order
-	// in windows of at most diffBufSize (old and new the same length), to hash
-	// them on the way. Setting it makes the diff read units it already
-	// knows differ instead of skipping them.
+	// in windows of at most diffBufSize (old and new the same length), to
+	// hash them on the way; outside Differs the new image's bytes are the
+	// old one's. Setting it makes the diff read units it already knows
+	// differ instead of skipping them.
 	Window func(old, new []byte)
 	// Progress, if set, is called after each window with the bytes of the
 	// image done so far.
@@ -49,31 +57,35 @@ func DiffContext(ctx context.Context, a, b io.ReaderAt, size int64, m Model, opt
 		return Result{}, nil, err
 	}
 	d.ctx, d.opts = ctx, opts
-	if err := d.span(0, size); err != nil {
+	if opts.Differs == nil {
+		err = d.span(0, size, nil)
+	} else {
+		err = d.known(size)
+	}
+	if err != nil {
 		return Result{}, nil, err
 	}
 	return d.result()
 }
 
-// DiffChanged is Diff when the caller knows where the images may differ:
-// only the bytes inside changes are compared (everything outside must be
-// equal), and only units touching them can count. The result is exact even
-// when the changes are coarser than W (whole blocks with a smaller W), since
-// the units are still compared byte by byte. m.ImageSize must be set.
-func DiffChanged(a, b io.ReaderAt, changes Changes, m Model) (Result, []int64, error) {
-	d, err := newDiffer(a, b, m)
-	if err != nil {
-		return Result{}, nil, err
-	}
-	for _, r := range RangesOf(changes) {
-		if err := m.checkRange(r.Off, r.Len); err != nil {
-			return Result{}, nil, fmt.Errorf("blockmap: changed range: %w", err)
-		}
-		if err := d.span(r.Off, r.End()); err != nil {
-			return Result{}, nil, err
+// known diffs the images when opts.Differs says where they may differ:
+// with a Window every byte is streamed, else only the ranges are read.
+func (d *differ) known(size int64) error {
+	rs := Normalize(d.opts.Differs)
+	for _, r := range rs {
+		if err := d.m.checkRange(r.Off, r.Len); err != nil {
+			return fmt.Errorf("blockmap: differing range: %w", err)
 		}
 	}
-	return d.result()
+	if d.opts.Window != nil {
+		return d.span(0, size, rs)
+	}
+	for _, r := range rs {
+		if err := d.span(r.Off, r.End(), nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DiffFiles is Diff of two image files, for `lvm-um-gen diff OLD NEW`. It
@@ -129,8 +141,10 @@ func newDiffer(a, b io.ReaderAt, m Model) (*differ, error) {
 }
 
 // span compares [start, end) and marks the units in which it differs. Units
-// already marked are skipped, not re-read.
-func (d *differ) span(start, end int64) error {
+// already marked are skipped, not re-read (unless a Window watches). With
+// differs (sorted, disjoint ranges) not nil, the new image is read only
+// inside them and taken to be the old one elsewhere.
+func (d *differ) span(start, end int64, differs []Range) error {
 	w := d.m.WriteUnit
 	for pos := start; pos < end; {
 		if u := pos / w; d.opts.Window == nil && d.dirty.test(u) {
@@ -147,24 +161,50 @@ func (d *differ) span(start, end int64) error {
 		if err := readFull(d.a, d.bufA[:n], pos, "old"); err != nil {
 			return err
 		}
-		if err := readFull(d.b, d.bufB[:n], pos, "new"); err != nil {
+		newBuf, err := d.readNew(pos, n, differs)
+		if err != nil {
 			return err
 		}
-		for p := pos; p < pos+n; {
+		for p := pos; newBuf != nil && p < pos+n; {
 			u := p / w
 			segEnd := min((u+1)*w, pos+n)
-			if !d.dirty.test(u) && !bytes.Equal(d.bufA[p-pos:segEnd-pos], d.bufB[p-pos:segEnd-pos]) {
+			if !d.dirty.test(u) && !bytes.Equal(d.bufA[p-pos:segEnd-pos], newBuf[p-pos:segEnd-pos]) {
 				d.dirty.set(u)
 			}
 			p = segEnd
 		}
 		if d.opts.Window != nil {
-			d.opts.Window(d.bufA[:n], d.bufB[:n])
+			if newBuf == nil {
+				newBuf = d.bufA[:n]
+			}
+			d.opts.Window(d.bufA[:n], newBuf)
 		}
 		pos += n
 		d.progress(pos)
 	}
 	return nil
+}
+
+// readNew returns the new image's n bytes at pos (read into bufB), or nil
+// when differs is not nil and no range of it meets them: they are the old
+// image's, already in bufA.
+func (d *differ) readNew(pos, n int64, differs []Range) ([]byte, error) {
+	if differs == nil {
+		return d.bufB[:n], readFull(d.b, d.bufB[:n], pos, "new")
+	}
+	end := pos + n
+	i := sort.Search(len(differs), func(i int) bool { return differs[i].End() > pos })
+	if i == len(differs) || differs[i].Off >= end {
+		return nil, nil
+	}
+	copy(d.bufB[:n], d.bufA[:n])
+	for ; i < len(differs) && differs[i].Off < end; i++ {
+		lo, hi := max(differs[i].Off, pos), min(differs[i].End(), end)
+		if err := readFull(d.b, d.bufB[lo-pos:hi-pos], lo, "new"); err != nil {
+			return nil, err
+		}
+	}
+	return d.bufB[:n], nil
 }
 
 func (d *differ) progress(done int64) {

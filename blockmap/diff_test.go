@@ -64,20 +64,17 @@ func diffRuns(a, b []byte) []Range {
 	return rs
 }
 
-// blockChanges reports whole blocks of bs bytes that hold a difference, like
+// blockChanges lists whole blocks of bs bytes that hold a difference, like
 // the overlay device does.
-type blockChanges struct {
-	a, b []byte
-	bs   int
-}
-
-func (c blockChanges) Changed(fn func(off, n int64)) {
-	for off := 0; off < len(c.a); off += c.bs {
-		end := min(off+c.bs, len(c.a))
-		if !bytes.Equal(c.a[off:end], c.b[off:end]) {
-			fn(int64(off), int64(end-off))
+func blockChanges(a, b []byte, bs int) []Range {
+	var rs []Range
+	for off := 0; off < len(a); off += bs {
+		end := min(off+bs, len(a))
+		if !bytes.Equal(a[off:end], b[off:end]) {
+			rs = append(rs, Range{Off: int64(off), Len: int64(end - off)})
 		}
 	}
+	return rs
 }
 
 func equalUnits(a, b []int64) bool {
@@ -133,8 +130,18 @@ func TestDiffProperty(t *testing.T) {
 		}
 		r, u, err := Diff(bytes.NewReader(a), bytes.NewReader(b), size, Model{m.WriteUnit, m.Chunk, 0})
 		check("Diff", r, u, err)
-		r, u, err = DiffChanged(bytes.NewReader(a), bytes.NewReader(b), blockChanges{a, b, 4096}, m)
-		check("DiffChanged", r, u, err)
+		known := DiffOptions{Differs: blockChanges(a, b, 4096)}
+		r, u, err = DiffContext(context.Background(), bytes.NewReader(a), bytes.NewReader(b), size, m, known)
+		check("DiffContext with the differing blocks", r, u, err)
+		// Streaming every byte past an observer, the new image read only
+		// where it differs: the observer still sees the new image.
+		var seen []byte
+		known.Window = func(_, new []byte) { seen = append(seen, new...) }
+		r, u, err = DiffContext(context.Background(), bytes.NewReader(a), bytes.NewReader(b), size, m, known)
+		check("DiffContext with the differing blocks and a window", r, u, err)
+		if !bytes.Equal(seen, b) {
+			t.Fatalf("iter %d: the window saw other bytes than the new image's", iter)
+		}
 		r, u, err = m.EstimateRanges(diffRuns(a, b))
 		check("EstimateRanges", r, u, err)
 		um, err := NewUnitMap(m)

@@ -42,29 +42,6 @@ func Normalize(rs []Range) []Range {
 	return merged
 }
 
-// Union returns the sorted, disjoint union of the given range sets.
-func Union(sets ...[]Range) []Range {
-	var all []Range
-	for _, s := range sets {
-		all = append(all, s...)
-	}
-	return Normalize(all)
-}
-
-// Changes lists byte ranges of an image that may differ from a reference
-// image; everything outside them is known to be equal. The overlay device
-// of ext4sync satisfies it (it reports whole changed blocks).
-type Changes interface {
-	Changed(fn func(off, n int64))
-}
-
-// RangesOf collects a Changes into sorted, disjoint ranges.
-func RangesOf(c Changes) []Range {
-	var rs []Range
-	c.Changed(func(off, n int64) { rs = append(rs, Range{Off: off, Len: n}) })
-	return Normalize(rs)
-}
-
 // UnitsOfRanges returns the ascending, distinct units that the ranges touch.
 // It fails for a range outside the image.
 func (m Model) UnitsOfRanges(rs []Range) ([]int64, error) {

@@ -2,10 +2,10 @@ package ext4sync
 
 import (
 	"bytes"
-	"fmt"
 	"sort"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/written"
 )
 
 // recorder is the device the FS writes through during SyncImage: it passes
@@ -76,17 +76,18 @@ func (r *recorder) note(p, cur []byte, off int64) {
 	}
 }
 
-// touched returns what was recorded, sorted by path, blocks ascending.
-func (r *recorder) touched() []PathBlocks {
+// touched returns what was recorded, sorted by path, blocks ascending
+// (their Kinds are setKinds's to fill).
+func (r *recorder) touched() []written.Path {
 	if r == nil {
 		return nil
 	}
-	out := make([]PathBlocks, 0, len(r.byPath))
+	out := make([]written.Path, 0, len(r.byPath))
 	for path, set := range r.byPath {
 		if len(set) == 0 {
 			continue
 		}
-		pb := PathBlocks{Path: path, Ino: r.inoOf[path], Blocks: make([]uint64, 0, len(set))}
+		pb := written.Path{Path: path, Ino: r.inoOf[path], Blocks: make([]uint64, 0, len(set))}
 		for b := range set {
 			pb.Blocks = append(pb.Blocks, b)
 		}
@@ -95,10 +96,6 @@ func (r *recorder) touched() []PathBlocks {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
-}
-
-func (p PathBlocks) String() string {
-	return fmt.Sprintf("%s (inode %d): %d blocks", displayPath(p.Path), p.Ino, len(p.Blocks))
 }
 
 // displayPath shows a tree path as an absolute one.

@@ -24,12 +24,12 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/file"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/written"
 )
 
 // Phases reported through Options.Progress, in order.
@@ -61,15 +61,6 @@ type Options struct {
 	Context context.Context
 }
 
-// PathBlocks is what one path's changes wrote: the filesystem blocks whose
-// bytes changed while the sync applied it (data, extent nodes, directory
-// blocks, xattr blocks and its inode's table block), ascending.
-type PathBlocks struct {
-	Path   string
-	Ino    uint32
-	Blocks []uint64
-}
-
 // Result summarizes a sync.
 type Result struct {
 	// Paths of the new tree that the image did not have, that it had and
@@ -77,9 +68,13 @@ type Result struct {
 	// gone, and that stayed exactly as they were.
 	Added, Changed, Removed, Unchanged int
 	// Touched lists, sorted by path, every path whose changes wrote
-	// blocks; blocks written while removing a path are charged to it. It
-	// is filled only when Sync can see the device's writes (SyncImage).
-	Touched []PathBlocks
+	// blocks, and what each block is; blocks written while removing a
+	// path are charged to it. Differs lists the byte ranges of the image
+	// that differ from the base (whole blocks of the overlay's, ascending);
+	// bytes outside them are the base's. Both are filled only when the
+	// sync writes the device itself (SyncImage).
+	Touched []written.Path
+	Differs []written.Range
 }
 
 // Sync makes the filesystem f hold exactly src: it reads f's current tree,
@@ -118,6 +113,9 @@ func SyncImage(basePath string, src *tree.Tree, outPath string, o Options) (*Res
 	if err != nil {
 		return nil, err
 	}
+	setKinds(f, res.Touched)
+	res.Differs = []written.Range{} // known, even when empty
+	dev.Changed(func(off, n int64) { res.Differs = append(res.Differs, written.Range{Off: off, Len: n}) })
 	if err := dev.WriteFile(outPath); err != nil {
 		return nil, fmt.Errorf("ext4sync: write %s: %w", outPath, err)
 	}
@@ -128,10 +126,9 @@ func SyncImage(basePath string, src *tree.Tree, outPath string, o Options) (*Res
 // (blockmap/placement's cost-aware policy does: a unit already changed is
 // free to write into). SyncImage opens that device itself, an overlay of
 // the base, and hands it to Attach before opening the filesystem. The
-// overlay also reads as the image (io.ReaderAt) and counts its changes
-// (ChangedCount() int).
+// overlay also counts its changes (ChangedCount() int).
 type DeviceAttacher interface {
-	Attach(dev blockmap.Changes) error
+	Attach(dev fs.Changes) error
 }
 
 // sameFile reports whether out names the existing file base.

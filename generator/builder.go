@@ -3,7 +3,7 @@ package generator
 import (
 	"context"
 
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/written"
 )
 
 // Builder produces the new image from the base and the new rootfs. It is
@@ -31,17 +31,24 @@ type BuildRequest struct {
 	Progress Progress
 }
 
-// BuildResult is what the builder reports about the change. Bytes that
-// changed are measured by the generator itself by comparing the images,
-// so this holds only what the images cannot tell.
+// BuildResult is what the builder reports about the change: what it
+// knows of what it wrote, which the generator measures from instead of
+// finding it again.
 type BuildResult struct {
 	Files FileCounts
+	// Differs lists the byte ranges of the new image that may differ from
+	// the base (the engine's overlay knows them); the generator reads the
+	// new image only there and takes every other byte to be the base's.
+	// Nil means the builder does not know: the generator compares the
+	// whole images. A build that changed nothing returns an empty, non-nil
+	// list.
+	Differs []written.Range
 	// Touched charges the blocks the build changed to the paths whose
-	// changes wrote them (the ext4sync adapter passes its sync result's
-	// PathBlocks). The generator ranks them by the write units they
+	// changes wrote them, with what each block is (the engine's sync
+	// result). The generator ranks them by the write units they
 	// dirtied; blocks no path is charged with are ranked by what they
 	// are (inode table, bitmaps, descriptors, superblock).
-	Touched []attrib.Touch
+	Touched []written.Path
 }
 
 // FileCounts counts rootfs paths by what happened to them.

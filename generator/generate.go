@@ -284,7 +284,7 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, wit
 		}
 		progress = o.Progress.Add
 	}
-	m, err := measure(ctx, o.BasePath, image, o.Geometry, res.Touched, progress, withManifest)
+	m, err := measure(ctx, o.BasePath, image, o.Geometry, res, progress, withManifest)
 	if o.Progress != nil {
 		o.Progress.Finish()
 	}

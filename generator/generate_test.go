@@ -24,10 +24,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
+	"github.com/mendersoftware/mender-artifact/artifact"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/written"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 	"github.com/lvm-um-gen/lvm-um-gen/generator/generatortest"
-	"github.com/mendersoftware/mender-artifact/artifact"
 )
 
 const imageSize = 6*generator.MiB + 8192
@@ -60,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 	f.fake = &generatortest.Fake{
 		Offsets: []int64{100, 2*generator.MiB + 5, 2*generator.MiB + 9000, 6*generator.MiB + 100},
 		Files:   generator.FileCounts{Added: 2, Changed: 3, Removed: 1, Unchanged: 40},
-		Touched: []attrib.Touch{{Path: "usr/lib/libbig.so", Blocks: []uint64{512, 514}}},
+		Touched: []written.Path{{Path: "usr/lib/libbig.so", Blocks: []uint64{512, 514}}},
 	}
 	f.opts = &generator.Options{
 		BasePath:   f.base,

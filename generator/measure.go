@@ -7,6 +7,7 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/bound"
+	blockmeasure "github.com/lvm-um-gen/lvm-um-gen/blockmap/measure"
 	"github.com/lvm-um-gen/lvm-um-gen/generator/manifest"
 )
 
@@ -22,11 +23,11 @@ type measurement struct {
 }
 
 // measure compares the built image with the base in one streaming pass
-// (blockmap/bound.Measure, hashing both on the way), charging changed
-// blocks to paths as touched says. progress is as DiffImages'. With
-// withManifest it also hashes the base chunk by chunk on the way and
-// builds the base manifest.
-func measure(ctx context.Context, basePath, imagePath string, g Geometry, touched []attrib.Touch, progress func(int64), withManifest bool) (*measurement, error) {
+// (blockmap/measure, hashing both on the way), reading the image only
+// where the builder says it may differ and charging changed blocks to
+// paths as it says. progress is as DiffImages'. With withManifest it also
+// hashes the base chunk by chunk on the way and builds the base manifest.
+func measure(ctx context.Context, basePath, imagePath string, g Geometry, res *BuildResult, progress func(int64), withManifest bool) (*measurement, error) {
 	p, err := openPair(basePath, imagePath)
 	if err != nil {
 		return nil, err
@@ -39,7 +40,7 @@ func measure(ctx context.Context, basePath, imagePath string, g Geometry, touche
 			return nil, err
 		}
 	}
-	r, err := bound.Measure(ctx, p.old, p.new, p.size, m, touched, sums.options(progress))
+	r, err := blockmeasure.Measure(ctx, p.old, p.new, p.size, m, blockmeasure.Wrote{Differs: res.Differs, Touched: res.Touched}, sums.options(progress))
 	if err != nil {
 		return nil, ctxOr(ctx, err)
 	}

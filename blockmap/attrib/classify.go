@@ -5,28 +5,20 @@ import (
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/written"
 )
 
-// Touch is what one path's changes wrote: the filesystem blocks whose
-// bytes changed while the sync applied it (ext4sync.PathBlocks).
-type Touch struct {
-	Path   string   `json:"path"`
-	Ino    uint32   `json:"ino"`
-	Blocks []uint64 `json:"blocks"`
-}
-
-// KindOf tells what a non-metadata block charged to inode ino is for:
-// FileData, Directory, ExtentTree or XattrBlock (Other if unknown).
-// InodeKinds reads it from the image.
-type KindOf interface {
-	BlockCategory(ino uint32, blk uint64) Category
+// kindCategory is the category of what a path wrote.
+var kindCategory = [...]Category{
+	written.Entries:       Directory,
+	written.Data:          FileData,
+	written.DirectoryData: Directory,
+	written.ExtentTree:    ExtentTree,
+	written.XattrBlock:    XattrBlock,
 }
 
 // Options tune Classify.
 type Options struct {
-	// Kinds tells the blocks of a path apart; nil counts every
-	// non-metadata block charged to a path as FileData.
-	Kinds KindOf
 	// MaxOwners bounds the owners each UnitInfo lists (0: 3).
 	MaxOwners int
 	// Observe, if set, is called with every changed block and its
@@ -101,8 +93,9 @@ type Report struct {
 // Classify attributes the changed byte ranges of an image (whole blocks
 // are taken) with layout l to categories and owners, and ranks the owners
 // by the units of m they dirtied. touched charges blocks to paths (a block
-// may be charged to several); uncharged non-metadata blocks are Other.
-func Classify(l *disk.Layout, m blockmap.Model, changed []blockmap.Range, touched []Touch, o Options) (*Report, error) {
+// may be charged to several; the first path's kind of it counts);
+// uncharged non-metadata blocks are Other.
+func Classify(l *disk.Layout, m blockmap.Model, changed []blockmap.Range, touched []written.Path, o Options) (*Report, error) {
 	if l == nil || l.BlockSize == 0 {
 		return nil, fmt.Errorf("attrib: no layout")
 	}

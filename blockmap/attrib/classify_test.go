@@ -8,6 +8,7 @@ import (
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/written"
 )
 
 // handLayout is two groups of 8192 1 KiB blocks, both holding a superblock,
@@ -31,9 +32,10 @@ func TestClassifyHandMade(t *testing.T) {
 	l := handLayout()
 	m := blockmap.Model{WriteUnit: 16 << 10, Chunk: 4 << 10, ImageSize: 16385 * 1024}
 	changed := blocksRanges(1024, 1, 2, 10, 12, 2000, 2001, 2002, 5000)
-	touched := []Touch{
-		{Path: "a", Ino: 12, Blocks: []uint64{12, 2000, 2001}},
-		{Path: "b", Ino: 13, Blocks: []uint64{2002}},
+	data := written.Data
+	touched := []written.Path{
+		{Path: "a", Ino: 12, Blocks: []uint64{12, 2000, 2001}, Kinds: []written.Kind{data, data, data}},
+		{Path: "b", Ino: 13, Blocks: []uint64{2002}, Kinds: []written.Kind{data}},
 	}
 	r, err := Classify(l, m, changed, touched, Options{})
 	if err != nil {
@@ -104,21 +106,13 @@ func TestClassifyHandMade(t *testing.T) {
 	}
 }
 
-// fakeKinds says every block of inode 12 from 2001 on is an extent node.
-type fakeKinds struct{}
-
-func (fakeKinds) BlockCategory(ino uint32, blk uint64) Category {
-	if ino == 12 && blk >= 2001 {
-		return ExtentTree
-	}
-	return Directory
-}
-
 func TestClassifyKindsAndBounds(t *testing.T) {
 	l := handLayout()
 	m := blockmap.Model{WriteUnit: 4 << 10, Chunk: 4 << 10, ImageSize: 16385 * 1024}
-	touched := []Touch{{Path: "/d", Ino: 12, Blocks: []uint64{2000, 2001}}}
-	r, err := Classify(l, m, blocksRanges(1024, 2000, 2001), touched, Options{Kinds: fakeKinds{}})
+	// Block 2000 is an entry edit of /d's parent, 2001 a node of its
+	// extent tree.
+	touched := []written.Path{{Path: "/d", Ino: 12, Blocks: []uint64{2000, 2001}, Kinds: []written.Kind{written.Entries, written.ExtentTree}}}
+	r, err := Classify(l, m, blocksRanges(1024, 2000, 2001), touched, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/written"
 )
 
 // classifier accumulates one Classify call.
@@ -14,11 +15,11 @@ type classifier struct {
 	l         *disk.Layout
 	m         blockmap.Model
 	meta      metaIndex
-	kinds     KindOf
 	maxOwners int
 	observe   func(uint64, Category)
-	touched   []Touch
-	owners    map[uint64][]int // block -> indexes into touched, ascending
+	touched   []written.Path
+	owners    map[uint64][]int        // block -> indexes into touched, ascending
+	kinds     map[uint64]written.Kind // block -> what its first owner wrote
 
 	units     map[int64]*unitTally
 	contrib   map[string]*Contributor
@@ -33,16 +34,21 @@ type unitTally struct {
 	blocks int
 }
 
-func newClassifier(l *disk.Layout, m blockmap.Model, touched []Touch, o Options) *classifier {
-	c := &classifier{l: l, m: m, meta: newMetaIndex(l), kinds: o.Kinds, maxOwners: o.MaxOwners, observe: o.Observe,
-		touched: touched, owners: make(map[uint64][]int), units: make(map[int64]*unitTally),
-		contrib: make(map[string]*Contributor)}
+func newClassifier(l *disk.Layout, m blockmap.Model, touched []written.Path, o Options) *classifier {
+	c := &classifier{l: l, m: m, meta: newMetaIndex(l), maxOwners: o.MaxOwners, observe: o.Observe,
+		touched: touched, owners: make(map[uint64][]int), kinds: make(map[uint64]written.Kind),
+		units: make(map[int64]*unitTally), contrib: make(map[string]*Contributor)}
 	if c.maxOwners <= 0 {
 		c.maxOwners = defaultMaxOwners
 	}
-	for i, t := range touched {
-		for _, b := range t.Blocks {
-			if o := c.owners[b]; len(o) == 0 || o[len(o)-1] != i {
+	for i := range touched {
+		t := &touched[i]
+		for j, b := range t.Blocks {
+			o := c.owners[b]
+			if len(o) == 0 {
+				c.kinds[b] = t.Kind(j)
+			}
+			if len(o) == 0 || o[len(o)-1] != i {
 				c.owners[b] = append(o, i)
 			}
 		}
@@ -73,10 +79,11 @@ func (c *classifier) block(blk uint64) {
 	case isMeta:
 	case blk >= c.l.BlocksCount || len(own) == 0:
 		cat = Other
-	case c.kinds != nil:
-		cat = c.kinds.BlockCategory(c.touched[own[0]].Ino, blk)
 	default:
-		cat = FileData
+		cat = Other
+		if k := c.kinds[blk]; int(k) < len(kindCategory) {
+			cat = kindCategory[k]
+		}
 	}
 	ci := rank(cat)
 	if ci >= len(categoryOrder) {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap/bound"
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/measure"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/releasegen"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
@@ -36,8 +36,8 @@ func filesInUse(t *testing.T, img string) int64 {
 }
 
 // syncTrees builds a base image of tree a with blocks of bs bytes and
-// syncs tree b onto it; it returns both images and what the sync touched.
-func syncTrees(t *testing.T, a, b string, bs int) (base, out string, touched []attrib.Touch) {
+// syncs tree b onto it; it returns both images and what the sync wrote.
+func syncTrees(t *testing.T, a, b string, bs int) (base, out string, wrote measure.Wrote) {
 	t.Helper()
 	base = ext4test.BuildImage(t, a, ext4test.ImageOptions{BlockSize: bs, Size: imageSize, NormalizeTimes: true})
 	src, err := dirsource.Read(b, dirsource.Options{})
@@ -50,14 +50,11 @@ func syncTrees(t *testing.T, a, b string, bs int) (base, out string, touched []a
 		t.Fatal(err)
 	}
 	ext4test.CheckImage(t, out, b)
-	for _, p := range res.Touched {
-		touched = append(touched, attrib.Touch{Path: p.Path, Ino: p.Ino, Blocks: p.Blocks})
-	}
-	return base, out, touched
+	return base, out, measure.Wrote{Differs: res.Differs, Touched: res.Touched}
 }
 
-// measure runs bound.Measure on two image files.
-func measure(t *testing.T, base, out string, m blockmap.Model, touched []attrib.Touch) *bound.Measurement {
+// measureFiles runs measure.Measure on two image files.
+func measureFiles(t *testing.T, base, out string, m blockmap.Model, wrote measure.Wrote) *measure.Measurement {
 	t.Helper()
 	bf, err := os.Open(base)
 	if err != nil {
@@ -73,7 +70,7 @@ func measure(t *testing.T, base, out string, m blockmap.Model, touched []attrib.
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := bound.Measure(context.Background(), bf, of, fi.Size(), m, touched, blockmap.DiffOptions{})
+	r, err := measure.Measure(context.Background(), bf, of, fi.Size(), m, wrote, blockmap.DiffOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,9 +105,9 @@ func TestBoundRealSync(t *testing.T) {
 		}
 	}
 	for _, bs := range []int{1024, 4096} {
-		base, out, touched := syncTrees(t, a, b, bs)
+		base, out, wrote := syncTrees(t, a, b, bs)
 		fresh := ext4test.BuildImage(t, b, ext4test.ImageOptions{BlockSize: bs, Size: imageSize})
-		r := measure(t, base, out, blockmap.Model{WriteUnit: 1 << 20, Chunk: 4 << 10}, touched)
+		r := measureFiles(t, base, out, blockmap.Model{WriteUnit: 1 << 20, Chunk: 4 << 10}, wrote)
 		f := r.Facts
 		if diff, _, err := blockmap.DiffFiles(base, out, blockmap.Model{WriteUnit: 1 << 20, Chunk: 4 << 10}); err != nil || diff != r.Result {
 			t.Fatalf("%d: measured %+v, diff %+v (%v)", bs, r.Result, diff, err)
@@ -160,9 +157,9 @@ func TestBoundNoop(t *testing.T) {
 	if err := rel.Write(a); err != nil {
 		t.Fatal(err)
 	}
-	base, out, touched := syncTrees(t, a, a, 4096)
+	base, out, wrote := syncTrees(t, a, a, 4096)
 	m := blockmap.Model{WriteUnit: 4 << 10, Chunk: 4 << 10}
-	r := measure(t, base, out, m, touched)
+	r := measureFiles(t, base, out, m, wrote)
 	m.ImageSize = imageSize
 	lb, err := r.Facts.Bound(m)
 	if err != nil {

@@ -3,22 +3,15 @@ package placement
 import (
 	"fmt"
 
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 )
 
-// Attacher is what a sync that opens the device itself (ext4sync.SyncImage
-// makes its overlay after taking Options.Placement) can call, before
-// opening the filesystem, to give the placement the device it will write.
-// *Policy implements it.
-type Attacher interface {
-	Attach(dev blockmap.Changes) error
-}
-
-var _ Attacher = (*Policy)(nil)
-
-// Attach makes the policy watch dev's changes. It must be called before
-// the first allocation.
-func (p *Policy) Attach(dev blockmap.Changes) error {
+// Attach makes the policy watch dev's changes: it implements
+// ext4sync.DeviceAttacher, which a sync that opens the device itself
+// (ext4sync.SyncImage makes its overlay after taking the placement) calls
+// before opening the filesystem. It must be called before the first
+// allocation.
+func (p *Policy) Attach(dev fs.Changes) error {
 	if p.ready {
 		return fmt.Errorf("placement: attach after the first allocation")
 	}

@@ -8,21 +8,17 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 )
 
-// Dirtiness is what the policy sees of the writes already made: the byte
-// ranges of the image that differ from the base. The overlay device
-// (ext4sync/overlay.Device) satisfies it. If it also has ChangedCount()
-// int, the policy rescans it only when that count moves.
-type Dirtiness = blockmap.Changes
-
-// changeCounter is the optional shortcut a Dirtiness may offer.
+// changeCounter is the optional shortcut the device may offer: the policy
+// rescans its changes (fs.Changes) only when the count moves, as the
+// overlay device's does.
 type changeCounter interface{ ChangedCount() int }
 
 // Policy is the cost-aware placement. It implements fs.Placement and is
 // for one FS at a time (it learns the geometry from the first view).
 type Policy struct {
 	model blockmap.Model
-	dev   Dirtiness
-	err   error // a model that cannot be used, reported by every call
+	dev   fs.Changes // what the policy sees of the writes already made
+	err   error      // a model that cannot be used, reported by every call
 
 	ready bool
 	geo   disk.Geometry
@@ -49,7 +45,7 @@ var _ fs.Placement = (*Policy)(nil)
 // New returns a policy for images tiled by model, watching dev (nil: only
 // the policy's own allocations count as dirty). A model that does not
 // validate makes every call fail.
-func New(model blockmap.Model, dev Dirtiness) *Policy {
+func New(model blockmap.Model, dev fs.Changes) *Policy {
 	p := &Policy{model: model, dev: dev, seenChanges: -1}
 	if err := model.Validate(); err != nil {
 		p.err = fmt.Errorf("placement: %w", err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/placement"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
@@ -56,13 +55,9 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := &generator.BuildResult{Files: generator.FileCounts{
+	return &generator.BuildResult{Files: generator.FileCounts{
 		Added: int64(res.Added), Changed: int64(res.Changed), Removed: int64(res.Removed), Unchanged: int64(res.Unchanged),
-	}}
-	for _, pb := range res.Touched {
-		out.Touched = append(out.Touched, attrib.Touch{Path: pb.Path, Ino: pb.Ino, Blocks: pb.Blocks})
-	}
-	return out, nil
+	}, Differs: res.Differs, Touched: res.Touched}, nil
 }
 
 // openRootfs opens the new rootfs, whatever it is: a directory, a tar

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/written"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 	"github.com/lvm-um-gen/lvm-um-gen/generator/generatortest"
 )
@@ -41,7 +41,7 @@ func newEnv(t *testing.T) *env {
 	e.fake = &generatortest.Fake{
 		Offsets: []int64{10, 3*generator.MiB + 1},
 		Files:   generator.FileCounts{Added: 1, Changed: 2, Unchanged: 9},
-		Touched: []attrib.Touch{{Path: "usr/bin/big", Blocks: []uint64{768}}},
+		Touched: []written.Path{{Path: "usr/bin/big", Blocks: []uint64{768}}},
 	}
 	return e
 }

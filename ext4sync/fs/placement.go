@@ -57,6 +57,15 @@ type InodeView interface {
 	GroupFreeInodes(g uint32) uint32
 }
 
+// Changes is what the device a filesystem is written through can tell of
+// the writes made so far: the byte ranges that differ from what it held
+// before, ascending. The copy-on-write overlay over the base image reports
+// whole changed blocks. A Placement that prices writes by what is already
+// dirty watches it (ext4sync.DeviceAttacher).
+type Changes interface {
+	Changed(fn func(off, n int64))
+}
+
 // Placement decides where new blocks and inodes go. The FS validates its
 // answer (right count, every block or inode free) before using it.
 type Placement interface {

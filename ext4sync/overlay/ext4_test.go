@@ -2,6 +2,7 @@ package overlay_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"os"
 	"os/exec"
@@ -125,12 +126,14 @@ func TestRelabelRealImage(t *testing.T) {
 					t.Fatal(err)
 				}
 				m.ImageSize = d.Size()
-				fast, fastUnits, err := blockmap.DiffChanged(bytes.NewReader(baseBytes), d, d, m)
+				var differs []blockmap.Range
+				d.Changed(func(off, n int64) { differs = append(differs, blockmap.Range{Off: off, Len: n}) })
+				fast, fastUnits, err := blockmap.DiffContext(context.Background(), bytes.NewReader(baseBytes), d, d.Size(), m, blockmap.DiffOptions{Differs: differs})
 				if err != nil {
 					t.Fatal(err)
 				}
 				if full != fast || !slices.Equal(fullUnits, fastUnits) || full.UnitsChanged == 0 {
-					t.Errorf("W=%d: Diff %+v %v, DiffChanged %+v %v", m.WriteUnit, full, fullUnits, fast, fastUnits)
+					t.Errorf("W=%d: Diff %+v %v, Diff of the changed blocks %+v %v", m.WriteUnit, full, fullUnits, fast, fastUnits)
 				}
 			}
 

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/written"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 )
 
@@ -24,8 +24,8 @@ type Fake struct {
 	Offsets []int64 // bytes to invert in the copy
 	Files   generator.FileCounts
 	// Touched charges blocks to paths, as the engine's sync result does
-	// (an Ino of 0 names no inode: its blocks count as directory blocks).
-	Touched []attrib.Touch
+	// (blocks without a kind count as directory blocks).
+	Touched []written.Path
 	Err     error // returned after the image is written, if set
 	// Hook runs after the image is written and before the result is
 	// returned; tests use it to cancel a context mid-run.

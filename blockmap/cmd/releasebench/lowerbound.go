@@ -6,8 +6,8 @@ import (
 	"os"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
-	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/bound"
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/measure"
 )
 
 // lowerBoundNote defines the two bound rows; the table prints it as a
@@ -35,8 +35,8 @@ whole files packed = the same with D = every non-zero block of each new or
   overwriting only the differing blocks in place is cheaper.`
 
 // releaseFacts gathers the lower bound's facts from the base image and the
-// image a sync wrote from it, with the sync's per-path blocks.
-func releaseFacts(baseImg, out string, touched []attrib.Touch) (*bound.Facts, error) {
+// image a sync wrote from it, with what the sync wrote.
+func releaseFacts(baseImg, out string, w measure.Wrote) (*bound.Facts, error) {
 	bf, err := os.Open(baseImg)
 	if err != nil {
 		return nil, fmt.Errorf("releasebench: lower bound: %w", err)
@@ -52,7 +52,7 @@ func releaseFacts(baseImg, out string, touched []attrib.Touch) (*bound.Facts, er
 		return nil, fmt.Errorf("releasebench: lower bound: %w", err)
 	}
 	m := blockmap.Model{WriteUnit: unitLarge, Chunk: chunkSize, ImageSize: fi.Size()}
-	r, err := bound.Measure(context.Background(), bf, of, fi.Size(), m, touched, blockmap.DiffOptions{})
+	r, err := measure.Measure(context.Background(), bf, of, fi.Size(), m, w, blockmap.DiffOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("releasebench: lower bound: %w", err)
 	}

@@ -239,7 +239,7 @@ func runCase(cfg Config, kind string, bs int, base, next *releasegen.Release, ba
 
 	cfg.logf("%s/%d: %s", kind, bs, methodDefault)
 	out := img("lvm")
-	touched, err := lvmSync(baseImg, nextDir, out, nil)
+	wrote, err := lvmSync(baseImg, nextDir, out, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func runCase(cfg Config, kind string, bs int, base, next *releasegen.Release, ba
 		return nil, fmt.Errorf("%s image fails e2fsck: %w", methodDefault, err)
 	}
 	cfg.logf("%s/%d: %s", kind, bs, methodBound)
-	facts, err := releaseFacts(baseImg, out, touched)
+	facts, err := releaseFacts(baseImg, out, wrote)
 	if err != nil {
 		return nil, err
 	}

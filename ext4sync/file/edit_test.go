@@ -34,7 +34,7 @@ func (x *fixture) setXattrsBoth(p string, attrs []tree.Xattr) bool {
 		x.setXattr(p, a.Name, a.Value)
 	}
 	got, err := x.open(p).Xattrs()
-	if err != nil || !xattr.Equal(got, attrs) {
+	if err != nil || !xattr.Equal(codecAttrsOf(got), codecAttrsOf(attrs)) {
 		x.t.Errorf("%s: xattrs read back %v (err %v), want %v", p, got, err, attrs)
 	}
 	return changed
@@ -169,4 +169,13 @@ func TestSymlinkXattrBlock(t *testing.T) {
 		x.setXattr("grow", "trusted.big", big[0].Value)
 		x.check()
 	})
+}
+
+// codecAttrsOf is x as the xattr codec takes it.
+func codecAttrsOf(x []tree.Xattr) []xattr.Attr {
+	out := make([]xattr.Attr, len(x))
+	for i := range x {
+		out[i] = xattr.Attr(x[i])
+	}
+	return out
 }

@@ -28,7 +28,7 @@ func (i *Inode) blockOptions() xattr.BlockOptions {
 }
 
 // readXattrBlock reads and decodes the inode's external xattr block.
-func (i *Inode) readXattrBlock() ([]tree.Xattr, xattr.BlockHeader, error) {
+func (i *Inode) readXattrBlock() ([]xattr.Attr, xattr.BlockHeader, error) {
 	blk := i.raw.FileACL()
 	g := i.fs.Geometry()
 	if blk < g.FirstDataBlock || blk >= g.BlocksCount || i.fs.IsMetadata(blk) {
@@ -48,6 +48,12 @@ func (i *Inode) readXattrBlock() ([]tree.Xattr, xattr.BlockHeader, error) {
 // Xattrs returns the inode's extended attributes, VFS names and encodings
 // (POSIX ACLs converted), sorted by name.
 func (i *Inode) Xattrs() ([]tree.Xattr, error) {
+	a, err := i.xattrs()
+	return treeXattrs(a), err
+}
+
+// xattrs is Xattrs as the codec gives them.
+func (i *Inode) xattrs() ([]xattr.Attr, error) {
 	raw, err := i.rawBytes()
 	if err != nil {
 		return nil, err
@@ -56,7 +62,7 @@ func (i *Inode) Xattrs() ([]tree.Xattr, error) {
 	if err != nil {
 		return nil, corruptf(i.ino, "in-inode xattrs: %v", err)
 	}
-	var blk []tree.Xattr
+	var blk []xattr.Attr
 	if i.raw.FileACL() != 0 {
 		if blk, _, err = i.readXattrBlock(); err != nil {
 			return nil, err
@@ -76,8 +82,9 @@ func (i *Inode) Xattrs() ([]tree.Xattr, error) {
 // when needed and freed when no longer needed; a block shared with other
 // inodes (h_refcount > 1) is never modified beyond dropping this inode's
 // reference. A set equal to the current one changes nothing.
-func (i *Inode) SetXattrs(attrs []tree.Xattr) (changed bool, err error) {
-	cur, err := i.Xattrs()
+func (i *Inode) SetXattrs(x []tree.Xattr) (changed bool, err error) {
+	attrs := codecAttrs(x)
+	cur, err := i.xattrs()
 	if err != nil {
 		return false, err
 	}
@@ -165,4 +172,28 @@ func (i *Inode) releaseXattrBlock(blk uint64, refs uint32) error {
 	b = bytes.Clone(b)
 	binary.LittleEndian.PutUint32(b[xattrRefcountOff:], refs-1)
 	return i.writeXattrBlock(blk, b)
+}
+
+// codecAttrs and treeXattrs carry attributes between the tree model and the
+// xattr codec, which knows nothing of the tree (nil stays nil).
+func codecAttrs(x []tree.Xattr) []xattr.Attr {
+	if x == nil {
+		return nil
+	}
+	out := make([]xattr.Attr, len(x))
+	for i := range x {
+		out[i] = xattr.Attr(x[i])
+	}
+	return out
+}
+
+func treeXattrs(a []xattr.Attr) []tree.Xattr {
+	if a == nil {
+		return nil
+	}
+	out := make([]tree.Xattr, len(a))
+	for i := range a {
+		out[i] = tree.Xattr(a[i])
+	}
+	return out
 }

@@ -37,12 +37,12 @@ func TestACLRoundTrip(t *testing.T) {
 		[3]uint32{aclMask, 6, 0}, [3]uint32{aclOther, 0, 0})
 	a := byteXattrs{{NameACLAccess, vfs}}
 	b := byteXattrs{{NameACLAccess, zero}}
-	if !Equal(a.tree(), b.tree()) {
+	if !Equal(a.attrs(), b.attrs()) {
 		t.Error("Equal: ACLs differing only in unused ids are unequal")
 	}
 	c := byteXattrs{{"user.x", vfs}}
 	d2 := byteXattrs{{"user.x", zero}}
-	if Equal(c.tree(), d2.tree()) {
+	if Equal(c.attrs(), d2.attrs()) {
 		t.Error("Equal: non-ACL values compared as ACLs")
 	}
 }

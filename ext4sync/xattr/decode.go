@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
 // ErrCorrupt is wrapped by every error about malformed xattr structures.
@@ -72,7 +71,7 @@ func InodeXattrOffset(raw []byte) (off int, ok bool, err error) {
 // on-disk bytes (the whole inode, s_inode_size long) are raw. Names and
 // values are the VFS's; the result is sorted by name. An inode without the
 // region's magic has none.
-func DecodeInode(raw []byte, ino uint32) ([]tree.Xattr, error) {
+func DecodeInode(raw []byte, ino uint32) ([]Attr, error) {
 	attrs, err := decodeInodeRaw(raw)
 	if err != nil {
 		return nil, fmt.Errorf("xattr: inode %d: %w", ino, err)
@@ -102,7 +101,7 @@ func decodeInodeRaw(raw []byte) ([]rawAttr, error) {
 // It verifies the magic, h_blocks, every entry's bounds, name and e_hash,
 // h_hash (0 or the rehash of the entries), and h_checksum when
 // opts.Checksum is set.
-func DecodeBlock(b []byte, blk uint64, opts BlockOptions) ([]tree.Xattr, BlockHeader, error) {
+func DecodeBlock(b []byte, blk uint64, opts BlockOptions) ([]Attr, BlockHeader, error) {
 	attrs, hdr, err := decodeBlockRaw(b, blk, opts)
 	if err != nil {
 		return nil, BlockHeader{}, fmt.Errorf("xattr: block %d: %w", blk, err)
@@ -265,10 +264,10 @@ func checkHash(a rawAttr, region []byte, lo, size int, inBlock bool) error {
 }
 
 // toVFS converts decoded entries to VFS names and encodings, sorted by name.
-func toVFS(attrs []rawAttr) ([]tree.Xattr, error) {
-	out := make([]tree.Xattr, 0, len(attrs))
+func toVFS(attrs []rawAttr) ([]Attr, error) {
+	out := make([]Attr, 0, len(attrs))
 	for _, a := range attrs {
-		x := tree.Xattr{Name: a.name(), Value: a.value}
+		x := Attr{Name: a.name(), Value: a.value}
 		if isACLName(x.Name) {
 			v, err := ACLFromDisk(a.value)
 			if err != nil {
@@ -282,7 +281,7 @@ func toVFS(attrs []rawAttr) ([]tree.Xattr, error) {
 	return out, nil
 }
 
-func sortByName(x []tree.Xattr) {
+func sortByName(x []Attr) {
 	sort.Slice(x, func(i, j int) bool { return x[i].Name < x[j].Name })
 }
 

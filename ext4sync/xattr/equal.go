@@ -3,15 +3,13 @@ package xattr
 import (
 	"bytes"
 	"fmt"
-
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
 // Equal reports whether two xattr sets hold the same names with the same
 // values, in any order. POSIX ACLs compare by what ext4 stores, so the ids
 // the VFS encoding carries for owner, group, mask and other entries (unused:
 // ACLUndefinedID from the kernel, 0 from e2fsprogs) do not matter.
-func Equal(a, b []tree.Xattr) bool {
+func Equal(a, b []Attr) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -46,8 +44,8 @@ func valueEqual(name string, a, b []byte) bool {
 
 // Merge joins an inode's in-inode and block xattrs into one set sorted by
 // name; a name in both is corruption.
-func Merge(inInode, block []tree.Xattr, ino uint32) ([]tree.Xattr, error) {
-	out := make([]tree.Xattr, 0, len(inInode)+len(block))
+func Merge(inInode, block []Attr, ino uint32) ([]Attr, error) {
+	out := make([]Attr, 0, len(inInode)+len(block))
 	seen := make(map[string]bool, len(inInode))
 	for _, x := range inInode {
 		seen[x.Name] = true

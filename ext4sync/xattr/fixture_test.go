@@ -65,7 +65,7 @@ type srcFile struct {
 	path    string
 	kind    tree.Kind
 	content []byte
-	attrs   []tree.Xattr
+	attrs   []Attr
 }
 
 func capV2() []byte {
@@ -101,39 +101,39 @@ func fixtureFiles() []srcFile {
 		[3]uint32{aclMask, 7, u}, [3]uint32{aclOther, 4, u})
 	def := vfsACL([3]uint32{aclUserObj, 7, u}, [3]uint32{aclUser, 5, 33},
 		[3]uint32{aclGroupObj, 5, u}, [3]uint32{aclMask, 5, u}, [3]uint32{aclOther, 0, u})
-	many := []tree.Xattr{}
+	many := []Attr{}
 	for i := 0; i < 8; i++ {
-		many = append(many, tree.Xattr{Name: "user.k" + strconv.Itoa(i), Value: fill(40+i, byte(i))})
+		many = append(many, Attr{Name: "user.k" + strconv.Itoa(i), Value: fill(40+i, byte(i))})
 	}
 	ima := append([]byte{0x04, 0x04}, fill(32, 9)...)
 	return []srcFile{
-		{path: "bin/ping", kind: tree.Regular, content: []byte("ping"), attrs: []tree.Xattr{
+		{path: "bin/ping", kind: tree.Regular, content: []byte("ping"), attrs: []Attr{
 			{Name: "security.capability", Value: capV2()},
 			{Name: "security.ima", Value: ima},
 			{Name: "security.selinux", Value: []byte("system_u:object_r:ping_exec_t:s0\x00")},
 		}},
-		{path: "etc/acl", kind: tree.Regular, content: []byte("acl"), attrs: []tree.Xattr{
+		{path: "etc/acl", kind: tree.Regular, content: []byte("acl"), attrs: []Attr{
 			{Name: NameACLAccess, Value: access},
 			{Name: "trusted.t", Value: []byte("x")},
 			{Name: "user.a", Value: []byte("hello")},
 		}},
-		{path: "etc/big", kind: tree.Regular, content: []byte("big"), attrs: []tree.Xattr{
+		{path: "etc/big", kind: tree.Regular, content: []byte("big"), attrs: []Attr{
 			{Name: "user.big", Value: fill(700, 3)},
 			{Name: "user.small", Value: []byte("s")},
 		}},
 		{path: "etc/many", kind: tree.Regular, content: nil, attrs: many},
-		{path: "share", kind: tree.Dir, attrs: []tree.Xattr{
+		{path: "share", kind: tree.Dir, attrs: []Attr{
 			{Name: NameACLAccess, Value: access},
 			{Name: NameACLDefault, Value: def},
 			{Name: "user.empty", Value: []byte{}},
 		}},
 		// Set out of name order: user.z fills the body first, so user.a,
 		// though it sorts first, goes to the block.
-		{path: "etc/order", kind: tree.Regular, content: []byte("o"), attrs: []tree.Xattr{
+		{path: "etc/order", kind: tree.Regular, content: []byte("o"), attrs: []Attr{
 			{Name: "user.z", Value: fill(40, 5)},
 			{Name: "user.a", Value: fill(40, 6)},
 		}},
-		{path: "link", kind: tree.Symlink, content: []byte("etc/acl"), attrs: []tree.Xattr{
+		{path: "link", kind: tree.Symlink, content: []byte("etc/acl"), attrs: []Attr{
 			{Name: "trusted.sym", Value: []byte("on a symlink")},
 		}},
 	}
@@ -141,7 +141,7 @@ func fixtureFiles() []srcFile {
 
 // buildSource writes the fixture tree and returns, per path, the xattrs in
 // the source's listxattr order (what mke2fs -d copies, in its order).
-func buildSource(t *testing.T, dir string, files []srcFile) map[string][]tree.Xattr {
+func buildSource(t *testing.T, dir string, files []srcFile) map[string][]Attr {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("setting trusted.* and security.* xattrs needs root")
@@ -172,21 +172,21 @@ func buildSource(t *testing.T, dir string, files []srcFile) map[string][]tree.Xa
 			}
 		}
 	}
-	got := map[string][]tree.Xattr{}
+	got := map[string][]Attr{}
 	for _, f := range files {
 		got[f.path] = listXattrs(t, filepath.Join(dir, f.path))
 	}
 	return got
 }
 
-func listXattrs(t *testing.T, p string) []tree.Xattr {
+func listXattrs(t *testing.T, p string) []Attr {
 	t.Helper()
 	buf := make([]byte, 64<<10)
 	n, err := unix.Llistxattr(p, buf)
 	if err != nil {
 		t.Fatalf("listxattr %s: %v", p, err)
 	}
-	var out []tree.Xattr
+	var out []Attr
 	for _, name := range strings.Split(strings.TrimRight(string(buf[:n]), "\x00"), "\x00") {
 		if name == "" {
 			continue
@@ -196,7 +196,7 @@ func listXattrs(t *testing.T, p string) []tree.Xattr {
 		if err != nil {
 			t.Fatalf("getxattr %s %s: %v", p, name, err)
 		}
-		out = append(out, tree.Xattr{Name: name, Value: append([]byte{}, v[:m]...)})
+		out = append(out, Attr{Name: name, Value: append([]byte{}, v[:m]...)})
 	}
 	return out
 }

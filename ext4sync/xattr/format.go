@@ -1,8 +1,9 @@
 // Package xattr reads and writes ext4 extended attributes: the in-inode
 // region that follows i_extra_isize and the external xattr block an inode's
 // i_file_acl points to. Names and values cross its API as the VFS shows them
-// (tree.Xattr): POSIX ACLs are converted between the VFS encoding and ext4's
-// compact on-disk encoding here. The package does no I/O and holds no policy.
+// (Attr): POSIX ACLs are converted between the VFS encoding and ext4's
+// compact on-disk encoding here. The package does no I/O, holds no policy
+// and knows nothing of the sync above it.
 //
 // Layout places attributes the way e2fsprogs' ext2fs_xattr_set does when
 // mke2fs -d copies a tree: each attribute, in the order given, goes into the
@@ -15,6 +16,14 @@ import (
 	"encoding/binary"
 	"strings"
 )
+
+// Attr is one extended attribute, named and encoded as the VFS shows it
+// (e.g. "security.capability", "system.posix_acl_access" in the VFS's ACL
+// encoding).
+type Attr struct {
+	Name  string
+	Value []byte
+}
 
 // Magic is h_magic of an xattr block and the magic that opens the in-inode
 // xattr region.

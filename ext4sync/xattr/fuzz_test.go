@@ -2,8 +2,6 @@ package xattr
 
 import (
 	"testing"
-
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
 // The fuzz targets check that malformed input gives errors, never panics,
@@ -49,7 +47,7 @@ func FuzzLayout(f *testing.F) {
 	f.Add("user.a", []byte("hello"), "trusted.b", []byte{}, uint16(300), false)
 	f.Add("security.capability", capV2(), NameACLAccess, vfsACL([3]uint32{aclUserObj, 6, ACLUndefinedID}), uint16(900), true)
 	f.Fuzz(func(t *testing.T, n1 string, v1 []byte, n2 string, v2 []byte, big uint16, smallBlock bool) {
-		attrs := []tree.Xattr{{Name: n1, Value: v1}, {Name: n2, Value: v2}, {Name: "user.big", Value: fill(int(big)%3000, 1)}}
+		attrs := []Attr{{Name: n1, Value: v1}, {Name: n2, Value: v2}, {Name: "user.big", Value: fill(int(big)%3000, 1)}}
 		bs := 4096
 		if smallBlock {
 			bs = 1024
@@ -62,7 +60,7 @@ func FuzzLayout(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decode of laid-out body: %v", err)
 		}
-		var bl []tree.Xattr
+		var bl []Attr
 		if block != nil {
 			SetBlockChecksum(block, testBlk, testSeed)
 			if bl, _, err = DecodeBlock(block, testBlk, BlockOptions{Checksum: true, FSSeed: testSeed}); err != nil {

@@ -1,7 +1,5 @@
 package xattr
 
-import "github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
-
 type byteXattr struct {
 	name  string
 	value []byte
@@ -9,10 +7,10 @@ type byteXattr struct {
 
 type byteXattrs []byteXattr
 
-func (b byteXattrs) tree() []tree.Xattr {
-	out := make([]tree.Xattr, len(b))
+func (b byteXattrs) attrs() []Attr {
+	out := make([]Attr, len(b))
 	for i, x := range b {
-		out[i] = tree.Xattr{Name: x.name, Value: x.value}
+		out[i] = Attr{Name: x.name, Value: x.value}
 	}
 	return out
 }

@@ -15,13 +15,13 @@ import (
 )
 
 // readBack decodes everything a path's inode holds: in-inode and block.
-func readBack(t *testing.T, im *image, in inodeInfo) []tree.Xattr {
+func readBack(t *testing.T, im *image, in inodeInfo) []Attr {
 	t.Helper()
 	body, err := DecodeInode(im.inode(in), in.ino)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var blk []tree.Xattr
+	var blk []Attr
 	if in.acl != 0 {
 		var hdr BlockHeader
 		blk, hdr, err = DecodeBlock(im.block(in.acl), in.acl, BlockOptions{Checksum: im.csum, FSSeed: im.fsSeed})
@@ -39,8 +39,8 @@ func readBack(t *testing.T, im *image, in inodeInfo) []tree.Xattr {
 	return all
 }
 
-func sortedCopy(x []tree.Xattr) []tree.Xattr {
-	c := append([]tree.Xattr(nil), x...)
+func sortedCopy(x []Attr) []Attr {
+	c := append([]Attr(nil), x...)
 	sortByName(c)
 	return c
 }
@@ -79,21 +79,15 @@ func TestMkfsImages(t *testing.T) {
 						t.Errorf("%s: debugfs ea_list lacks %s:\n%s", f.path, x.Name, list)
 					}
 				}
-				// In the order mke2fs saw them, and in the decoded
-				// (name) order rearranged like the old inode.
+				// In the order mke2fs saw them.
 				checkReencode(t, im, in, f.path, want[f.path])
-				like, err := OrderLike(got, im.inode(in), in.ino)
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkReencode(t, im, in, f.path, like)
 			}
 		})
 	}
 }
 
-// TestNameOrderDiffers documents why OrderLike exists: laid out in name
-// order, a set mke2fs received in another order lands differently.
+// TestNameOrderDiffers: laid out in name order, a set mke2fs received in
+// another order lands differently (Layout places in the order given).
 func TestNameOrderDiffers(t *testing.T) {
 	needTools(t, "mkfs.ext4", "fsck.ext4", "debugfs")
 	src := t.TempDir()
@@ -113,7 +107,7 @@ func TestNameOrderDiffers(t *testing.T) {
 }
 
 // checkReencode lays attrs out again and compares with mkfs's bytes.
-func checkReencode(t *testing.T, im *image, in inodeInfo, path string, attrs []tree.Xattr) {
+func checkReencode(t *testing.T, im *image, in inodeInfo, path string, attrs []Attr) {
 	t.Helper()
 	raw := im.inode(in)
 	off, ok, err := InodeXattrOffset(raw)
@@ -205,18 +199,18 @@ func TestWriteChangedXattrs(t *testing.T) {
 
 // changed edits a set: drops user.small and user.k3, grows every other
 // value by a few bytes, and adds user.new.
-func changed(in []tree.Xattr) []tree.Xattr {
-	var out []tree.Xattr
+func changed(in []Attr) []Attr {
+	var out []Attr
 	for _, x := range in {
 		if x.Name == "user.small" || x.Name == "user.k3" {
 			continue
 		}
-		out = append(out, tree.Xattr{Name: x.Name, Value: append(append([]byte{}, x.Value...), "+edit"...)})
+		out = append(out, Attr{Name: x.Name, Value: append(append([]byte{}, x.Value...), "+edit"...)})
 	}
-	return append(out, tree.Xattr{Name: "user.new", Value: []byte("fresh value")})
+	return append(out, Attr{Name: "user.new", Value: []byte("fresh value")})
 }
 
-func names(x []tree.Xattr) []string {
+func names(x []Attr) []string {
 	var n []string
 	for _, a := range x {
 		n = append(n, a.Name)
@@ -230,7 +224,7 @@ func TestMkfsRejectsOversized(t *testing.T) {
 	needTools(t, "mkfs.ext4")
 	src := t.TempDir()
 	files := []srcFile{{path: "f", kind: tree.Regular, content: []byte("f"),
-		attrs: []tree.Xattr{{Name: "user.big", Value: fill(1500, 1)}}}}
+		attrs: []Attr{{Name: "user.big", Value: fill(1500, 1)}}}}
 	want := buildSource(t, src, files)
 	img := filepath.Join(t.TempDir(), "fs.img")
 	out, err := exec.Command("mkfs.ext4", "-q", "-F", "-i", "4096", "-O", "metadata_csum_seed,orphan_file",

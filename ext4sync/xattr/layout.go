@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
 // ErrNoSpace is wrapped when a file's xattrs fit neither its inode body nor
@@ -39,8 +37,8 @@ func (a diskAttr) need() int { return entryLen(len(a.suffix)) + roundUp(len(a.va
 // places them one by one: into the inode body while it fits, otherwise into
 // the block, whose entries are sorted by (index, name length, name). Given
 // the same order as mke2fs -d saw (the source's listxattr order; name order
-// for tree.Node.Xattrs), the bytes equal mke2fs's, h_hash 0 included.
-func Layout(attrs []tree.Xattr, inodeSpace, blockSize int, file string) (inInode, block []byte, err error) {
+// for a sorted set), the bytes equal mke2fs's, h_hash 0 included.
+func Layout(attrs []Attr, inodeSpace, blockSize int, file string) (inInode, block []byte, err error) {
 	if blockSize != 0 && !validBlockSize(blockSize) {
 		return nil, nil, fmt.Errorf("xattr: %s: %d is not an ext4 block size", file, blockSize)
 	}
@@ -88,7 +86,7 @@ func Layout(attrs []tree.Xattr, inodeSpace, blockSize int, file string) (inInode
 }
 
 // prepare checks names, rejects duplicates and converts ACLs.
-func prepare(attrs []tree.Xattr) ([]diskAttr, error) {
+func prepare(attrs []Attr) ([]diskAttr, error) {
 	out := make([]diskAttr, 0, len(attrs))
 	seen := make(map[string]bool, len(attrs))
 	for _, x := range attrs {

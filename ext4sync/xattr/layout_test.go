@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
 // Sizes of a default 256-byte inode with i_extra_isize 32.
@@ -34,7 +33,7 @@ func TestLayoutRoundTrip(t *testing.T) {
 		{"user.bb", fill(300, 2)},
 		{"user.c", []byte{}},
 		{"user.zz", fill(90, 3)},
-	}.tree()
+	}.attrs()
 	for _, bs := range []int{1024, 4096} {
 		body, block, err := Layout(attrs, testSpace, bs, "f")
 		if err != nil {
@@ -78,7 +77,7 @@ func TestLayoutPlacement(t *testing.T) {
 		t.Fatalf("empty set: body %x block %v err %v", body, block, err)
 	}
 	// Everything in the block still leaves the magic, as e2fsprogs does.
-	body, block, err = Layout(byteXattrs{{"user.big", fill(200, 1)}}.tree(), testSpace, 1024, "f")
+	body, block, err = Layout(byteXattrs{{"user.big", fill(200, 1)}}.attrs(), testSpace, 1024, "f")
 	if err != nil || block == nil || binary.LittleEndian.Uint32(body) != Magic || !isLastEntry(body[magicSize:]) {
 		t.Fatalf("block-only set: body %x block %v err %v", body[:8], block != nil, err)
 	}
@@ -87,7 +86,7 @@ func TestLayoutPlacement(t *testing.T) {
 	attrs := byteXattrs{
 		{"user.zz", []byte("1")}, {"user.a", []byte("2")},
 		{"user.big1", fill(100, 1)}, {"trusted.b", fill(100, 2)}, {"user.b", fill(100, 3)},
-	}.tree()
+	}.attrs()
 	body, block, err = Layout(attrs, testSpace, 1024, "f")
 	if err != nil {
 		t.Fatal(err)
@@ -118,16 +117,16 @@ func tableNames(region []byte, start int) []string {
 func TestLayoutErrors(t *testing.T) {
 	cases := []struct {
 		name  string
-		attrs []tree.Xattr
+		attrs []Attr
 		want  error
 	}{
-		{"1500 bytes on 1 KiB blocks", byteXattrs{{"user.big", fill(1500, 1)}}.tree(), ErrNoSpace},
-		{"inline data too big", byteXattrs{{NameInlineData, fill(200, 1)}}.tree(), ErrNoSpace},
-		{"duplicate", byteXattrs{{"user.a", nil}, {"user.a", nil}}.tree(), ErrName},
-		{"empty suffix", byteXattrs{{"user.", []byte("x")}}.tree(), ErrName},
-		{"NUL in name", byteXattrs{{"user.a\x00b", []byte("x")}}.tree(), ErrName},
-		{"long name", byteXattrs{{"user." + strings.Repeat("n", 256), nil}}.tree(), ErrName},
-		{"bad ACL", byteXattrs{{NameACLAccess, []byte{2, 0, 0, 0, 9}}}.tree(), ErrACL},
+		{"1500 bytes on 1 KiB blocks", byteXattrs{{"user.big", fill(1500, 1)}}.attrs(), ErrNoSpace},
+		{"inline data too big", byteXattrs{{NameInlineData, fill(200, 1)}}.attrs(), ErrNoSpace},
+		{"duplicate", byteXattrs{{"user.a", nil}, {"user.a", nil}}.attrs(), ErrName},
+		{"empty suffix", byteXattrs{{"user.", []byte("x")}}.attrs(), ErrName},
+		{"NUL in name", byteXattrs{{"user.a\x00b", []byte("x")}}.attrs(), ErrName},
+		{"long name", byteXattrs{{"user." + strings.Repeat("n", 256), nil}}.attrs(), ErrName},
+		{"bad ACL", byteXattrs{{NameACLAccess, []byte{2, 0, 0, 0, 9}}}.attrs(), ErrACL},
 	}
 	for _, c := range cases {
 		_, _, err := Layout(c.attrs, testSpace, 1024, "/etc/thing")
@@ -144,21 +143,21 @@ func TestLayoutErrors(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		many = append(many, byteXattr{"user.k" + string(rune('a'+i)), fill(60, byte(i))})
 	}
-	if _, _, err := Layout(many.tree(), testSpace, 1024, "f"); !errors.Is(err, ErrNoSpace) {
+	if _, _, err := Layout(many.attrs(), testSpace, 1024, "f"); !errors.Is(err, ErrNoSpace) {
 		t.Errorf("overflowing set: err %v", err)
 	}
 }
 
 func TestEqualAndMerge(t *testing.T) {
-	a := byteXattrs{{"user.a", []byte("1")}, {"user.b", []byte("2")}}.tree()
-	b := byteXattrs{{"user.b", []byte("2")}, {"user.a", []byte("1")}}.tree()
-	if !Equal(a, b) || !Equal(nil, []tree.Xattr{}) {
+	a := byteXattrs{{"user.a", []byte("1")}, {"user.b", []byte("2")}}.attrs()
+	b := byteXattrs{{"user.b", []byte("2")}, {"user.a", []byte("1")}}.attrs()
+	if !Equal(a, b) || !Equal(nil, []Attr{}) {
 		t.Error("Equal: same sets unequal")
 	}
-	if Equal(a, a[:1]) || Equal(a, byteXattrs{{"user.a", []byte("1")}, {"user.b", []byte("3")}}.tree()) {
+	if Equal(a, a[:1]) || Equal(a, byteXattrs{{"user.a", []byte("1")}, {"user.b", []byte("3")}}.attrs()) {
 		t.Error("Equal: different sets equal")
 	}
-	if Equal(byteXattrs{{"user.a", nil}, {"user.a", nil}}.tree(), a) {
+	if Equal(byteXattrs{{"user.a", nil}, {"user.a", nil}}.attrs(), a) {
 		t.Error("Equal: duplicate names equal a proper set")
 	}
 	if _, err := Merge(a, a[:1], 5); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "inode 5") {
@@ -170,7 +169,7 @@ func TestHashVariants(t *testing.T) {
 	// A name byte >= 0x80 makes the signed-char hash (e2fsprogs on x86,
 	// kernels before 6.2) differ from the unsigned one; Layout writes the
 	// signed one, and the decoder accepts both.
-	attrs := byteXattrs{{"user.caf\xc3\xa9", fill(200, 1)}}.tree()
+	attrs := byteXattrs{{"user.caf\xc3\xa9", fill(200, 1)}}.attrs()
 	_, block, err := Layout(attrs, 0, 1024, "f")
 	if err != nil {
 		t.Fatal(err)

@@ -2,16 +2,16 @@ package ext4sync
 
 import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fstree"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/imagesource"
 )
 
 // readImage reads the filesystem's current tree and the inode of every
-// path, without Contents (imagesource.ReadMetadata): kept files are
+// path, without Contents (fstree.ReadMetadata): kept files are
 // compared by the inode layer as they are written, so no inode is kept
 // in memory for them.
 func readImage(f *fs.FS) (plan.Old, error) {
-	r, err := imagesource.ReadMetadata(f)
+	r, err := fstree.ReadMetadata(f)
 	if err != nil {
 		return plan.Old{}, err
 	}

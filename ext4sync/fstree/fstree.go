@@ -1,13 +1,15 @@
-// Package imagesource reads an ext4 image as a tree.Tree: every path reachable
-// from the root directory with its metadata, xattrs (VFS encoding) and, for
-// regular files, a way to read its content. It is the sync's view of the base
-// image (plan.Old's shape) and the "ext4 image" rootfs source.
+// Package fstree reads the tree an open ext4 filesystem holds as a
+// tree.Tree: every path reachable from the root directory with its
+// metadata, xattrs (VFS encoding) and, for regular files, a way to read its
+// content. It is the engine's view of the image it syncs (plan.Old's
+// shape), and what source/imagesource hands over for an "ext4 image"
+// rootfs.
 //
 // Special inodes (journal, resize, orphan file, quota) are never linked from
 // directories and so never appear; lost+found is an ordinary directory. A
 // directory reached twice, an entry naming a reserved inode, or a directory
 // entry whose type disagrees with its inode is corruption.
-package imagesource
+package fstree
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package imagesource_test
+package fstree_test
 
 import (
 	"crypto/sha256"
@@ -13,8 +13,8 @@ import (
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fstree"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/imagesource"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
@@ -35,9 +35,9 @@ func open(t *testing.T, img string, bs int) *fs.FS {
 
 // snapshot turns a Result into an ext4test.Snapshot, reading every regular
 // file through Contents exactly once per inode.
-func snapshot(t *testing.T, r *imagesource.Result) *ext4test.Snapshot {
+func snapshot(t *testing.T, r *fstree.Result) *ext4test.Snapshot {
 	t.Helper()
-	s := &ext4test.Snapshot{Judge: "imagesource", Entries: map[string]*ext4test.Entry{},
+	s := &ext4test.Snapshot{Judge: "fstree", Entries: map[string]*ext4test.Entry{},
 		Known: ext4test.FieldKind | ext4test.FieldMode | ext4test.FieldUID | ext4test.FieldGID | ext4test.FieldSize |
 			ext4test.FieldMtime | ext4test.FieldMtimeNs | ext4test.FieldLinks | ext4test.FieldTarget |
 			ext4test.FieldDevice | ext4test.FieldXattrs | ext4test.FieldContent}
@@ -106,7 +106,7 @@ func TestReadGenerated(t *testing.T) {
 				t.Fatal(err)
 			}
 			img := ext4test.BuildImage(t, src, ext4test.ImageOptions{BlockSize: v.bs, No64bit: v.no64bit})
-			r, err := imagesource.Read(open(t, img, v.bs))
+			r, err := fstree.Read(open(t, img, v.bs))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +139,7 @@ func TestReadRefusesBadLinks(t *testing.T) {
 	os.MkdirAll(filepath.Join(src, "d/e"), 0o755)
 	os.WriteFile(filepath.Join(src, "d/f"), []byte("f"), 0o644)
 	base := ext4test.BuildImage(t, src, ext4test.ImageOptions{BlockSize: 1024})
-	if _, err := imagesource.Read(open(t, base, 1024)); err != nil {
+	if _, err := fstree.Read(open(t, base, 1024)); err != nil {
 		t.Fatalf("clean image: %v", err)
 	}
 	for name, req := range map[string]string{
@@ -157,7 +157,7 @@ func TestReadRefusesBadLinks(t *testing.T) {
 				t.Fatal(err)
 			}
 			debugfsW(t, img, req)
-			_, err = imagesource.Read(open(t, img, 1024))
+			_, err = fstree.Read(open(t, img, 1024))
 			if !errors.Is(err, fs.ErrCorrupt) {
 				t.Fatalf("Read: %v, want ErrCorrupt", err)
 			}

@@ -1,4 +1,4 @@
-package imagesource_test
+package fstree_test
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package imagesource_test
+package fstree_test
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/imagesource"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fstree"
 )
 
 // TestRefusesExtentOverMetadata points a file's first extent at an inode
@@ -27,7 +27,7 @@ func TestRefusesExtentOverMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := ext4test.BuildImage(t, src, ext4test.ImageOptions{BlockSize: 1024, Size: 16 << 20})
-	clean, err := imagesource.Read(open(t, img, 1024))
+	clean, err := fstree.Read(open(t, img, 1024))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestRefusesExtentOverMetadata(t *testing.T) {
 					t.Fatalf("%s: %v\nwant ErrCorrupt naming /a, inode %d and %q", op, err, ino, want)
 				}
 			}
-			_, err = imagesource.Read(open(t, bad, 1024))
+			_, err = fstree.Read(open(t, bad, 1024))
 			check("Read", err)
 			out := filepath.Join(t.TempDir(), "out.img")
 			_, err = ext4sync.SyncImage(bad, clean.Tree, out, ext4sync.Options{})

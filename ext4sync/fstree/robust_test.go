@@ -1,4 +1,4 @@
-package imagesource_test
+package fstree_test
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fstree"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/imagesource"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
@@ -34,7 +34,7 @@ func TestReadDamagedNeverPanics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clean, err := imagesource.Read(open(t, img, 1024))
+	clean, err := fstree.Read(open(t, img, 1024))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestReadDamagedNeverPanics(t *testing.T) {
 			if err := f.WriteInode(ino, raw); err != nil {
 				return
 			}
-			r, err := imagesource.Read(f)
+			r, err := fstree.Read(f)
 			if err != nil {
 				failed++
 				return

@@ -10,8 +10,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/imagesource"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/tarsource"
@@ -83,8 +81,8 @@ func Rootfs(path string, opts Options) (*tree.Tree, Kind, error) {
 }
 
 // Open reads the rootfs at path: a directory (not a symlink to one) with
-// dirsource, a file holding an ext4 superblock read-only through the
-// overlay, fs and imagesource, anything tarsource.Probe accepts as a tar.
+// dirsource, a file holding an ext4 superblock read-only with imagesource,
+// anything tarsource.Probe accepts as a tar.
 func Open(path string, opts Options) (*Source, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -120,24 +118,13 @@ func Open(path string, opts Options) (*Source, error) {
 	return nil, fmt.Errorf("rootfs: %s: %w", path, ErrUnknown)
 }
 
-// openImage reads an ext4 image read-only: the overlay never writes to its
-// base and nothing here writes to the overlay.
+// openImage reads an ext4 image read-only (imagesource).
 func openImage(path string) (*Source, error) {
-	dev, err := overlay.Open(path, overlay.Options{})
+	t, closeImage, err := imagesource.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("rootfs: %w", err)
 	}
-	f, err := fs.Open(dev, fs.Options{})
-	if err != nil {
-		dev.Close()
-		return nil, fmt.Errorf("rootfs: %s: %w", path, err)
-	}
-	res, err := imagesource.Read(f)
-	if err != nil {
-		dev.Close()
-		return nil, fmt.Errorf("rootfs: %s: %w", path, err)
-	}
-	return &Source{Tree: res.Tree, Kind: Image, close: dev.Close}, nil
+	return &Source{Tree: t, Kind: Image, close: closeImage}, nil
 }
 
 // ext4 superblock magic: 0xEF53 at byte 0x38 of the superblock, which

@@ -8,15 +8,15 @@ import (
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fstree"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/imagesource"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
 // TestSyncFromTar: the tree of a GNU tar of a rootfs, synced by the engine
 // onto an empty base, gives an image e2fsck accepts and that reads back
-// (imagesource) as the same tree: metadata, xattrs, links, contents.
+// (fstree) as the same tree: metadata, xattrs, links, contents.
 func TestSyncFromTar(t *testing.T) {
 	mkfs := toolOrSkip(t, "mkfs.ext4")
 	fsck := toolOrSkip(t, "e2fsck")
@@ -52,7 +52,7 @@ func TestSyncFromTar(t *testing.T) {
 	defer dev.Close()
 	f, err := fs.Open(dev, fs.Options{})
 	must(t, err)
-	res, err := imagesource.Read(f)
+	res, err := fstree.Read(f)
 	must(t, err)
 	var nodes []*tree.Node
 	for _, n := range res.Tree.Nodes {

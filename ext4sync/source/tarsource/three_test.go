@@ -14,9 +14,9 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/placement"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fstree"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/imagesource"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
@@ -79,7 +79,7 @@ func TestThreeSourcesOneImage(t *testing.T) {
 	defer dev.Close()
 	bfs, err := fs.Open(dev, fs.Options{})
 	must(t, err)
-	img, err := imagesource.Read(bfs)
+	img, err := fstree.Read(bfs)
 	must(t, err)
 
 	sources := map[string]*tree.Tree{"directory": dirTree, "tar": tarTree, "ext4 image": img.Tree}

@@ -22,37 +22,28 @@ type open struct {
 	dirty bool
 }
 
-// applier runs one plan on one filesystem.
+// applier executes one plan on one filesystem: every decision is the
+// plan's (and the Placement's, which the FS asks); the applier holds only
+// what executing needs.
 type applier struct {
-	f    *fs.FS
-	p    *plan.Plan
-	old  plan.Old
-	want *tree.Tree
-	o    Options
-	fo   file.Options
-	rec  *recorder
-
-	// skipContent lists paths whose content is the image's own (see
-	// keepLostFound); the source does not provide it.
-	skipContent map[string]bool
+	f   *fs.FS
+	p   *plan.Plan
+	old plan.Old
+	o   Options
+	fo  file.Options
+	rec *recorder
 
 	newIno  []uint32            // the inode number each new ref got
-	reuse   map[int]uint32      // new-inode index -> freed image inode it takes
-	reused  map[uint32]bool     // image inodes taken instead of freed
 	held    map[uint32]*open    // by inode number
 	changed map[plan.Ref]bool   // kept inodes whose metadata or content changed
 	visited map[plan.Ref]bool   // regular files whose content the source gave
 	stats   map[plan.Ref]uint64 // blocks written per inode (content)
-
-	freedData []fs.Extent // data blocks of the regular files removals freed
-	byDigest  *freedIndex // freedData by content, built when first needed
+	freed   *plan.FreedContent  // data blocks removals free, by content (nil: none)
 }
 
-func newApplier(f *fs.FS, p *plan.Plan, old plan.Old, want *tree.Tree, o Options, rec *recorder) *applier {
-	reuse, reused := pairRenames(p, old)
+func newApplier(f *fs.FS, p *plan.Plan, old plan.Old, o Options, rec *recorder) *applier {
 	return &applier{
-		reuse: reuse, reused: reused,
-		f: f, p: p, old: old, want: want, o: o, fo: fileOptions(o), rec: rec,
+		f: f, p: p, old: old, o: o, fo: fileOptions(o), rec: rec,
 		newIno:  make([]uint32, p.NewInodes),
 		held:    make(map[uint32]*open),
 		changed: make(map[plan.Ref]bool),
@@ -63,6 +54,9 @@ func newApplier(f *fs.FS, p *plan.Plan, old plan.Old, want *tree.Tree, o Options
 
 // run applies the plan in its order and flushes the filesystem.
 func (a *applier) run() error {
+	if err := a.indexFreed(); err != nil {
+		return err
+	}
 	if err := a.removals(); err != nil {
 		return err
 	}
@@ -145,7 +139,7 @@ func (a *applier) save() error {
 		h := a.held[ino]
 		a.rec.charge(h.path, ino)
 		if h.dirty {
-			if n := a.want.Lookup(h.path); n != nil && n.Kind == h.in.Kind() {
+			if n := a.p.Tree.Lookup(h.path); n != nil && n.Kind == h.in.Kind() {
 				h.in.SetMeta(n)
 			}
 		}

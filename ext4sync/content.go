@@ -55,13 +55,13 @@ func (a *applier) contents() error {
 	files := make(map[plan.Ref]*contentFile)
 	var order []*contentFile
 	for i := range a.p.Inodes {
-		if in := &a.p.Inodes[i]; in.Kind == tree.Regular && in.Node.Size > 0 && !a.skipContent[in.Node.Path] {
+		if in := &a.p.Inodes[i]; in.Kind == tree.Regular && in.Node.Size > 0 && !a.p.FromImage[in.Node.Path] {
 			cf := &contentFile{in: in}
 			files[in.Ref] = cf
 			order = append(order, cf)
 		}
 	}
-	if len(order) > 0 && a.want.Contents == nil {
+	if len(order) > 0 && a.p.Tree.Contents == nil {
 		return fmt.Errorf("ext4sync: source gave no content for %s (%d bytes)", displayPath(order[0].in.Node.Path), order[0].in.Node.Size)
 	}
 	if len(order) > 0 {
@@ -95,7 +95,7 @@ func (a *applier) sourceFile(files map[plan.Ref]*contentFile, n *tree.Node) (*co
 // digest takes every file's block digests.
 func (a *applier) digest(files map[plan.Ref]*contentFile) error {
 	bs := int(a.f.BlockSize())
-	if dg, ok := a.want.Contents.(tree.Digester); ok {
+	if dg, ok := a.p.Tree.Contents.(tree.Digester); ok {
 		for _, cf := range files {
 			d, err := dg.Digests(cf.in.Node)
 			if err != nil {
@@ -108,7 +108,7 @@ func (a *applier) digest(files map[plan.Ref]*contentFile) error {
 		return nil
 	}
 	var cmp file.Comparer
-	err := a.eachFile(files, PhaseDigest, a.want.Contents.Each, make(map[plan.Ref]bool), func(cf *contentFile, r io.Reader) error {
+	err := a.eachFile(files, PhaseDigest, a.p.Tree.Contents.Each, make(map[plan.Ref]bool), func(cf *contentFile, r io.Reader) error {
 		old, err := a.comparable(cf)
 		if err != nil {
 			return err
@@ -162,9 +162,9 @@ func (a *applier) setDigests(cf *contentFile, d tree.Digests, bs int) error {
 // Files already in place are not read again when the source can skip
 // them; their layout is all they needed.
 func (a *applier) fill(files map[plan.Ref]*contentFile) error {
-	sel, ok := a.want.Contents.(tree.Selector)
+	sel, ok := a.p.Tree.Contents.(tree.Selector)
 	if !ok {
-		return a.eachFile(files, PhaseContent, a.want.Contents.Each, a.visited, a.fillOne)
+		return a.eachFile(files, PhaseContent, a.p.Tree.Contents.Each, a.visited, a.fillOne)
 	}
 	need := make(map[plan.Ref]*contentFile, len(files))
 	var done []*contentFile
@@ -233,7 +233,7 @@ func (a *applier) eachFile(files map[plan.Ref]*contentFile, phase string, each f
 		}
 		seen[ref] = true
 		if cf == nil {
-			return nil // kept from the image: skipContent
+			return nil // kept from the image: Plan.FromImage
 		}
 		if own = fn(cf, r); own != nil {
 			return own
@@ -299,7 +299,7 @@ func (a *applier) unvisited() error {
 		if in.Kind != tree.Regular || a.visited[in.Ref] {
 			continue
 		}
-		if a.skipContent[in.Node.Path] {
+		if a.p.FromImage[in.Node.Path] {
 			if in.Ref.IsNew() {
 				return fmt.Errorf("ext4sync: %s is kept from the image but would need a new inode", displayPath(in.Node.Path))
 			}

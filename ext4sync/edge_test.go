@@ -12,6 +12,7 @@ import (
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
 )
 
 // smallImage is a 4 KiB-block fixture of size bytes.
@@ -69,7 +70,7 @@ func TestLostFound(t *testing.T) {
 	src := genSource(t, 11, smallTree(4096))
 	base := ext4test.BuildImage(t, src, configs[0].img)
 	lfIno := func(img string) string {
-		out := debugfsRun(t, img, "imap /"+LostFound)
+		out := debugfsRun(t, img, "imap /"+plan.LostFound)
 		return strings.Fields(out)[1]
 	}
 	want := lfIno(base)
@@ -83,7 +84,7 @@ func TestLostFound(t *testing.T) {
 		t.Errorf("sync without lost+found removed %d paths", res.Removed)
 	}
 
-	lf := filepath.Join(src, LostFound)
+	lf := filepath.Join(src, plan.LostFound)
 	if err := os.Mkdir(lf, 0o700); err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func (a *applier) create(in *plan.Inode) error {
 	if !ok || k >= len(a.newIno) || a.newIno[k] != 0 {
 		return fmt.Errorf("ext4sync: plan: %s: bad new inode %v", displayPath(path), in.Ref)
 	}
-	if ino, ok := a.reuse[k]; ok {
+	if ino, ok := a.p.Adopt[k]; ok {
 		return a.adopt(in, k, ino)
 	}
 	pino, err := a.parentIno(path)
@@ -69,8 +69,8 @@ func (a *applier) create(in *plan.Inode) error {
 	return a.setAll(h, in, changes)
 }
 
-// adopt gives the new inode k of the plan the freed image inode ino (see
-// pairRenames) and sets all of its metadata; the content pass then
+// adopt gives the new inode k of the plan the freed image inode ino
+// (Plan.Adopt) and sets all of its metadata; the content pass then
 // compares its data in place.
 func (a *applier) adopt(in *plan.Inode, k int, ino uint32) error {
 	path := in.Node.Path

@@ -84,7 +84,7 @@ func (a *applier) adopted(cf *contentFile) bool {
 		return true
 	}
 	k, _ := cf.in.Ref.NewIndex()
-	_, ok := a.reuse[k]
+	_, ok := a.p.Adopt[k]
 	return ok
 }
 

@@ -2,8 +2,6 @@ package ext4sync
 
 import (
 	"fmt"
-
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
 // removals unlinks every path the plan removes, deepest first, and frees
@@ -34,15 +32,12 @@ func (a *applier) removals() error {
 			return fmt.Errorf("ext4sync: remove %s from directory inode %d: %w", displayPath(rm.Path), pino, err)
 		}
 		parent.dirty = true
-		if !rm.Free || a.reused[rm.Inode] {
+		if !rm.Free || a.p.Adopted(rm.Inode) {
 			continue
 		}
 		h, err := a.get(rm.Inode, rm.Path)
 		if err != nil {
 			return err
-		}
-		if h.in.Kind() == tree.Regular {
-			a.freedData = append(a.freedData, h.in.DataExtents()...)
 		}
 		if err := h.in.Free(); err != nil {
 			return fmt.Errorf("ext4sync: free inode %d (%s): %w", rm.Inode, displayPath(rm.Path), err)

@@ -7,7 +7,7 @@ func (a *applier) result() *Result {
 	for _, d := range a.p.Dirs {
 		dirEdited[d.Path] = true
 	}
-	for _, n := range a.want.Nodes {
+	for _, n := range a.p.Tree.Nodes {
 		ino, had := a.old.Inode[n.Path]
 		o := a.old.Tree.Lookup(n.Path)
 		if !had || o == nil {
@@ -23,7 +23,7 @@ func (a *applier) result() *Result {
 		res.Unchanged++
 	}
 	for _, o := range a.old.Tree.Nodes {
-		if a.want.Lookup(o.Path) == nil {
+		if a.p.Tree.Lookup(o.Path) == nil {
 			res.Removed++
 		}
 	}

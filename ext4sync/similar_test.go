@@ -80,22 +80,6 @@ func TestSimilarFilesDeltaInPlace(t *testing.T) {
 	}
 }
 
-func TestPathSkeleton(t *testing.T) {
-	for in, want := range map[string]string{
-		"usr/lib/libfoo.so.1.2.3":          "usr/lib/libfoo.so.#.#.#",
-		"lib/modules/6.1.0-22/kernel/a.ko": "lib/modules/#.#.#-#/kernel/a.ko",
-		"etc/x":                            "etc/x",
-		"usr/lib/python3.11/site/m592.py":  "usr/lib/python#.#/site/m#.py",
-	} {
-		if got := skeleton(in); got != want {
-			t.Errorf("skeleton(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if n := sharedTail("a/b/c/d", "x/b/c/d"); n != 3 {
-		t.Errorf("sharedTail = %d, want 3", n)
-	}
-}
-
 // A new file holding content a removed file held (moved under an
 // unrelated name, with a new mtime, so nothing pairs the two) takes the
 // removed file's freed blocks: no data block is written.

@@ -5,17 +5,16 @@
 // cost zero writes, changed files are overwritten block by block where they
 // lie, and everything new goes where the fs Placement puts it.
 //
-// The apply order is the plan's: removals (which free inodes and blocks for
+// The plan holds every decision as values before anything is written
+// (which lost+found the image keeps, which new files adopt a removed
+// file's inode, which freed blocks may take new content); the applier
+// executes it in its order: removals (which free inodes and blocks for
 // reuse), then every inode of the new tree (created or edited), then the
 // regular files' content (digested, laid out in an order of the sync's own,
 // then written in the source's order; see content.go), then directory
-// entries, then the inodes are saved and the filesystem flushed.
-//
-// Two things go beyond the plan. A source without /lost+found keeps the
-// image's, as mkfs -d does. And a file the plan frees at one path and
-// creates at another with the same size and mtime (a rename, or a file of
-// a renamed directory) keeps its old inode, so its blocks are compared in
-// place rather than written anew.
+// entries, then the inodes are saved and the filesystem flushed. Where new
+// blocks and inodes go, and whether a changed file is rewritten in place
+// or relocated, is the Placement's to say.
 package ext4sync
 
 import (
@@ -158,13 +157,11 @@ func syncWith(f *fs.FS, src *tree.Tree, o Options, rec *recorder) (*Result, erro
 		return nil, fmt.Errorf("ext4sync: read image tree: %w", err)
 	}
 	progress(o, PhaseRead, 1, 1)
-	want, kept := keepLostFound(oldState, fitTimes(f, src))
-	p, err := plan.Make(oldState, want)
+	p, err := plan.Make(oldState, fitTimes(f, src))
 	if err != nil {
 		return nil, fmt.Errorf("ext4sync: plan: %w", err)
 	}
-	a := newApplier(f, p, oldState, want, o, rec)
-	a.skipContent = kept
+	a := newApplier(f, p, oldState, o, rec)
 	if err := a.run(); err != nil {
 		return nil, err
 	}

@@ -1,19 +1,25 @@
 package plan
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
-// Make plans syncing the new tree onto the image described by old.
+// Make plans syncing the new tree onto the image described by old: every
+// decision, as values, before anything is written.
 func Make(old Old, new *tree.Tree) (*Plan, error) {
 	oix, err := indexTree(old.Tree, "old")
 	if err != nil {
 		return nil, err
 	}
-	nix, err := indexTree(new, "new")
+	if new == nil {
+		return nil, fmt.Errorf("plan: new tree is nil")
+	}
+	want, fromImage := keepLostFound(old, new)
+	nix, err := indexTree(want, "new")
 	if err != nil {
 		return nil, err
 	}
@@ -25,11 +31,12 @@ func Make(old Old, new *tree.Tree) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{refs: make(map[string]Ref, len(nix.nodes)), index: make(map[Ref]int, len(groups))}
+	p := &Plan{Tree: want, FromImage: fromImage, refs: make(map[string]Ref, len(nix.nodes)), index: make(map[Ref]int, len(groups))}
 	kept := assign(oix, old.Inode, groups)
 	p.inodes(oix, nix, old.Inode, byIno, groups, kept)
 	p.removals(oix, old.Inode)
 	p.dirs(oix, nix, old.Inode)
+	p.Adopt, p.adopted = pairRenames(p, old)
 	return p, nil
 }
 

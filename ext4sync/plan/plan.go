@@ -1,9 +1,12 @@
 // Package plan computes, without any I/O, what syncing a new tree onto an
 // ext4 image must do: which paths and inodes go away, which inodes are kept
 // (so their blocks stay where they are) or created, what metadata changes,
-// the link count of every inode, and the directory entries to edit. The
-// engine applies the plan in the order its fields are listed: Remove, then
-// Inodes, then Dirs.
+// the link count of every inode, and the directory entries to edit; and
+// the sync's own decisions: the image's lost+found kept when the source
+// has none of its own (lostfound.go), new files that adopt the inode of a
+// similar removed one (renames.go), and which freed blocks may take new
+// content equal to theirs (freed.go). The engine applies the plan in the
+// order its fields are listed: Remove, then Inodes, then Dirs.
 package plan
 
 import "github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
@@ -129,6 +132,13 @@ type DirChange struct {
 
 // Plan is everything a sync must do, in apply order.
 type Plan struct {
+	// Tree is the tree the image must hold in the end: the new tree given
+	// to Make, plus the image's lost+found when it is kept.
+	Tree *tree.Tree
+	// FromImage lists the paths of Tree that are the image's own (the
+	// kept lost+found and what it holds): their content is the image's and
+	// the source gives none.
+	FromImage map[string]bool
 	// Remove lists every image path that is gone from the new tree, whose
 	// type changed or that points to another inode now, deepest first (a
 	// directory is unlinked only after everything in it).
@@ -143,9 +153,24 @@ type Plan struct {
 	Inodes []Inode
 	// Dirs lists the directories whose entries change, parents first.
 	Dirs []DirChange
+	// Adopt gives new regular files (by new-inode index) the image inode
+	// of a removed file that looks like the same file, whose blocks the
+	// new content is then laid over (see renames.go). An adopted inode is
+	// not freed although its Removal says Free.
+	Adopt map[int]uint32
 
-	refs  map[string]Ref
-	index map[Ref]int
+	refs    map[string]Ref
+	index   map[Ref]int
+	adopted map[uint32]bool
+}
+
+// Adopted reports whether the image inode ino is adopted by a new file.
+func (p *Plan) Adopted(ino uint32) bool { return p.adopted[ino] }
+
+// FreesData reports whether applying removal rm frees a regular file's
+// data blocks (freed.go): it frees the inode, which no new file adopts.
+func (p *Plan) FreesData(rm Removal) bool {
+	return rm.Free && rm.Kind == tree.Regular && !p.adopted[rm.Inode]
 }
 
 // Ref returns the inode a path of the new tree is assigned.

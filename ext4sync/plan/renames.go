@@ -1,21 +1,20 @@
-package ext4sync
+package plan
 
 import (
 	"path"
 	"strings"
 
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
-// A renamed file (or every file of a renamed directory) is, to the plan,
-// an old inode freed and a new one created: its whole content would be
-// written again into new blocks. The sync instead gives a new regular file
-// a freed regular file's inode when they look like the same file, so the
-// content pass lays the new content over the old blocks: blocks that did
-// not change stay where they are and cost nothing, the rest are
-// overwritten in place or (when the Placement says it is cheaper) the file
-// is relocated. Candidates, best first:
+// A renamed file (or every file of a renamed directory) is, to the tree
+// diff, an old inode freed and a new one created: its whole content would
+// be written again into new blocks. The plan instead gives a new regular
+// file a freed regular file's inode when they look like the same file
+// (Plan.Adopt), so the content pass lays the new content over the old
+// blocks: blocks that did not change stay where they are and cost nothing,
+// the rest are overwritten in place or (when the Placement says it is
+// cheaper) the file is relocated. Candidates, best first:
 //
 //  1. the same size and mtime, to the nanosecond: a pure rename, which
 //     then writes no data at all;
@@ -46,10 +45,10 @@ type freedFile struct {
 }
 
 // pairRenames picks, for new regular-file inodes of the plan, a freed
-// regular-file inode of the image to reuse. It returns the old inode by
-// new-inode index, and the set of old inodes that are reused rather than
+// regular-file inode of the image to adopt. It returns the old inode by
+// new-inode index, and the set of old inodes that are adopted rather than
 // freed.
-func pairRenames(p *plan.Plan, old plan.Old) (map[int]uint32, map[uint32]bool) {
+func pairRenames(p *Plan, old Old) (map[int]uint32, map[uint32]bool) {
 	var freed []*freedFile
 	exact := make(map[renameKey][]*freedFile)
 	byName := make(map[string][]*freedFile)

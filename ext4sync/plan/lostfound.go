@@ -1,9 +1,8 @@
-package ext4sync
+package plan
 
 import (
 	"strings"
 
-	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
@@ -17,7 +16,7 @@ const LostFound = "lost+found"
 // its metadata from the source when the source has one), and e2fsck needs
 // the directory. The second result lists the paths taken from the image:
 // their content is the image's, not the source's.
-func keepLostFound(old plan.Old, src *tree.Tree) (*tree.Tree, map[string]bool) {
+func keepLostFound(old Old, src *tree.Tree) (*tree.Tree, map[string]bool) {
 	if src.Lookup(LostFound) != nil || old.Tree == nil {
 		return src, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,5 +105,44 @@ func TestBadRootfsExit2(t *testing.T) {
 				t.Fatalf("left behind %d files", len(es))
 			}
 		})
+	}
+}
+
+// TestTooManyHardLinksExit2: a rootfs file with more names than ext4's
+// 65000 hard links is bad input. (Before, i_links_count wrapped and the
+// consistency check of the built image stopped the release with exit 1.)
+func TestTooManyHardLinksExit2(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	small := filepath.Join(dir, "small")
+	writeTree(t, small, map[string]string{"f": "a\n"})
+	base := filepath.Join(dir, "base.ext4")
+	mkfsImage(t, small, base, "8M")
+	entries := []tarEntry{{hdr: tar.Header{Name: "f"}, data: "a\n"}}
+	for d := 0; d < 261; d++ {
+		entries = append(entries, tarEntry{hdr: tar.Header{Name: fmt.Sprintf("d%03d", d), Typeflag: tar.TypeDir, Mode: 0o755}})
+		for i := 0; i < 250; i++ {
+			entries = append(entries, tarEntry{hdr: tar.Header{Name: fmt.Sprintf("d%03d/l%03d", d, i), Typeflag: tar.TypeLink, Linkname: "f"}})
+		}
+	}
+	rootfs := filepath.Join(dir, "links.tar")
+	writeTar(t, rootfs, entries)
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	a := &app{stdout: &stdout, stderr: &stderr, newBuilder: newEngineBuilder, getenv: func(string) string { return "" }}
+	code := a.run(context.Background(), []string{"generate", "--base", base, "--rootfs", rootfs, "--snapshot-size", "32MiB",
+		"-n", "v2", "-t", "d", "-o", filepath.Join(out, "a.mender")})
+	if code != exitUsage {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	oneErrorLine(t, stderr.String())
+	if !strings.Contains(stderr.String(), "65251 hard links, more than ext4's 65000") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	if es, _ := os.ReadDir(out); len(es) != 0 {
+		t.Fatalf("left behind %d files", len(es))
 	}
 }

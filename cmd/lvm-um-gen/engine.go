@@ -9,6 +9,7 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/placement"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/detect"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/tarsource"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/xattr"
@@ -94,6 +95,8 @@ func classifyEngineError(req generator.BuildRequest, err error) error {
 		return &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: err}
 	case errors.Is(err, fs.ErrNoSpace), errors.Is(err, fs.ErrNoInodes):
 		return &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: fmt.Errorf("does not fit in the base image's filesystem: %w", err)}
+	case errors.Is(err, plan.ErrTree):
+		return &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: err}
 	case errors.Is(err, xattr.ErrNoSpace), errors.Is(err, xattr.ErrName), errors.Is(err, xattr.ErrACL):
 		// The base passed the consistency check before the sync read it,
 		// so an xattr that cannot be laid out or encoded is the rootfs's.

@@ -65,11 +65,14 @@ func indexTree(t *tree.Tree, which string) (*index, error) {
 	return ix, nil
 }
 
+// linkMax is EXT4_LINK_MAX: the most names an inode other than a
+// directory may have (a directory with more subdirectories counts 1).
+const linkMax = 65000
+
 // dirLinks is the link count of a directory with subdirs subdirectories:
 // "." and its entry in the parent (or ".." for the root), plus each
 // subdirectory's "..". Past ext4's limit the count is 1 (dir_nlink).
 func dirLinks(subdirs int) uint32 {
-	const linkMax = 65000 // EXT4_LINK_MAX
 	if subdirs > linkMax-2 {
 		return 1
 	}
@@ -123,7 +126,7 @@ func linkGroups(ix *index) ([][]*tree.Node, error) {
 			continue
 		}
 		if n.Kind == tree.Dir {
-			return nil, fmt.Errorf("plan: new tree: directory %q has a hard-link id", n.Path)
+			return nil, fmt.Errorf("plan: new tree: directory %q has a hard-link id: %w", n.Path, ErrTree)
 		}
 		g, ok := byID[n.LinkID]
 		if !ok {
@@ -132,10 +135,15 @@ func linkGroups(ix *index) ([][]*tree.Node, error) {
 			continue
 		}
 		if first := groups[g][0]; first.Kind != n.Kind {
-			return nil, fmt.Errorf("plan: new tree: hard links %q (%s) and %q (%s) differ in type",
-				first.Path, first.Kind, n.Path, n.Kind)
+			return nil, fmt.Errorf("plan: new tree: hard links %q (%s) and %q (%s) differ in type: %w",
+				first.Path, first.Kind, n.Path, n.Kind, ErrTree)
 		}
 		groups[g] = append(groups[g], n)
+	}
+	for _, g := range groups {
+		if len(g) > linkMax {
+			return nil, fmt.Errorf("plan: new tree: %q has %d hard links, more than ext4's %d: %w", g[0].Path, len(g), linkMax, ErrTree)
+		}
 	}
 	return groups, nil
 }

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -156,4 +157,23 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 	checkPlan(t, old, new, first)
+}
+
+// TestTooManyHardLinks: more names for one file than EXT4_LINK_MAX cannot
+// be stored (i_links_count would wrap): Make refuses with ErrTree, and
+// 65000 names are still fine.
+func TestTooManyHardLinks(t *testing.T) {
+	for _, n := range []int{linkMax, linkMax + 1} {
+		specs := make([]string, n)
+		for i := range specs {
+			specs[i] = fmt.Sprintf("l%05d f 7", i)
+		}
+		_, err := Make(oldOf(), newOf(t, specs...))
+		switch {
+		case n <= linkMax && err != nil:
+			t.Fatalf("%d links: %v", n, err)
+		case n > linkMax && !errors.Is(err, ErrTree):
+			t.Fatalf("%d links: got %v, want ErrTree", n, err)
+		}
+	}
 }

@@ -9,7 +9,16 @@
 // order its fields are listed: Remove, then Inodes, then Dirs.
 package plan
 
-import "github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
+import (
+	"errors"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
+)
+
+// ErrTree is wrapped by Make's errors about a new tree ext4 cannot hold
+// (more hard links to one file than ext4 allows, say): bad input, not a
+// failure of the engine.
+var ErrTree = errors.New("the new tree cannot be stored in ext4")
 
 // Old is the image's current state: its tree and the inode number of every
 // path in it (hard links share a number).

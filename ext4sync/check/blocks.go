@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/extent"
@@ -362,13 +363,31 @@ func (c *checker) checkXattrBlock(ino uint32, in *disk.Inode) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	_, hdr, err := xattr.DecodeBlock(b, blk, xattr.BlockOptions{Checksum: c.sb.HasMetadataCsum(), FSSeed: c.seed})
+	attrs, hdr, err := xattr.DecodeBlock(b, blk, xattr.BlockOptions{Checksum: c.sb.HasMetadataCsum(), FSSeed: c.seed})
 	if err != nil {
 		return false, c.formatError(where(), err)
+	}
+	for _, a := range attrs {
+		// A name with none of the known prefixes was stored with name
+		// index 0, which e2fsck refuses in a block (not in an inode).
+		if !knownXattrPrefix(a.Name) {
+			return false, bad(where(), "xattr %q has name index 0", a.Name)
+		}
 	}
 	if err := c.claim(blk, 1, func(uint64) string { return fmt.Sprintf("xattr block of inode %d", ino) }); err != nil {
 		return false, err
 	}
 	c.xattrs[blk] = &xattrBlock{refcount: hdr.Refcount, refs: 1, first: ino}
 	return true, nil
+}
+
+// knownXattrPrefix reports whether an xattr name starts with a namespace
+// that has a name index of its own.
+func knownXattrPrefix(name string) bool {
+	for _, p := range []string{"user.", "trusted.", "security.", "system.", "gnu."} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -227,6 +227,12 @@ func (c *checker) checkExtraSpace(ino uint32, in *disk.Inode, raw []byte) error 
 	if x := in.ExtraIsize; x != 0 && (x < minExtraIsize || x > max || x%4 != 0) {
 		return bad(c.inodeWhere(ino), "i_extra_isize %d out of range %d..%d", x, minExtraIsize, max)
 	}
+	// extra_isize promises every inode s_min_extra_isize bytes of extra
+	// fields (e2fsck -n does not check it). An inode with fewer cannot
+	// hold nanoseconds or a creation time, which an edit may have to set.
+	if c.sb.FeatureRoCompat.Has(disk.RoCompatExtraIsize) && in.ExtraIsize < c.sb.MinExtraIsize {
+		return bad(c.inodeWhere(ino), "i_extra_isize %d below s_min_extra_isize %d (extra_isize feature)", in.ExtraIsize, c.sb.MinExtraIsize)
+	}
 	if _, err := xattr.DecodeInode(raw, ino); err != nil {
 		if errors.Is(err, xattr.ErrEAInode) {
 			return unsupported(c.inodeWhere(ino), "%v", err)

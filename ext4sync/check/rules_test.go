@@ -279,6 +279,11 @@ var rules = []rule{
 		debugfs(t, img, true, fmt.Sprintf("set_inode_field /big2 file_acl %d", x))
 		return fmt.Sprintf("ext4: inconsistent: xattr block %d: h_refcount 1, but 2 inodes use it (first inode %d)", x, inoOf(t, img, "/big"))
 	}, false},
+	{"i_extra_isize below s_min_extra_isize", func(t *testing.T, img string) string {
+		ino := inoOf(t, img, "/dir/file2")
+		debugfs(t, img, true, "set_inode_field /dir/file2 extra_isize 0")
+		return fmt.Sprintf("ext4: inconsistent: inode %d (inode table block %d): i_extra_isize 0 below s_min_extra_isize 32 (extra_isize feature)", ino, itableBlock(t, img, ino))
+	}, true},
 	{"in-use inode with dtime", func(t *testing.T, img string) string {
 		ino := inoOf(t, img, "/dir/file2")
 		debugfs(t, img, true, "set_inode_field /dir/file2 dtime 1700000000")

@@ -43,9 +43,12 @@ type world struct {
 	guest   *guestSetup
 	dir     string
 	tools   map[string]string
+	gen     string // lvm-um-gen
+	module  string // the lvm-um module (linux/amd64), "" when not built
 	base    string // base image
 	baseSHA string
 	golden  string // disk image after the setup boot
+	rel     releases
 }
 
 func TestE2E(t *testing.T) {
@@ -57,8 +60,13 @@ func TestE2E(t *testing.T) {
 	t.Run("scenarios", func(t *testing.T) {
 		t.Run("cow-formula", func(t *testing.T) { t.Parallel(); testCOWFormula(t, w) })
 		t.Run("mender-states", func(t *testing.T) { t.Parallel(); testMenderStates(t, w) })
+		t.Run("commit-merge", func(t *testing.T) { t.Parallel(); w.needModule(t); testCommitMerge(t, w) })
+		t.Run("delta-rollback", func(t *testing.T) { t.Parallel(); w.needModule(t); testDeltaRollback(t, w) })
+		t.Run("drift", func(t *testing.T) { t.Parallel(); w.needModule(t); testDrift(t, w) })
+		t.Run("overflow", func(t *testing.T) { t.Parallel(); w.needModule(t); testOverflow(t, w) })
 	})
-	t.Logf("e2e wall time: %.0f s", time.Since(start).Seconds())
+	t.Logf("e2e wall time: %.0f s; %d boots, %.0f s of QEMU CPU time (%.1f s a boot)", time.Since(start).Seconds(),
+		w.guest.boots, w.guest.cpuTotal.Seconds(), w.guest.cpuTotal.Seconds()/float64(max(w.guest.boots, 1)))
 }
 
 func setupWorld(t *testing.T) *world {
@@ -79,17 +87,28 @@ func setupWorld(t *testing.T) *world {
 			t.Fatal(err)
 		}
 	}
-	w := &world{dir: dir, tools: tools}
+	w := &world{dir: dir, tools: tools, gen: repoFile("LVMUM_E2E_GEN", "bin/lvm-um-gen")}
+	if err := exec.Command(w.gen, "version").Run(); err != nil {
+		t.Fatalf("%s: %v (make e2e builds it; LVMUM_E2E_GEN names another)", w.gen, err)
+	}
+	spec := initramfsSpec{kernel: k, deviceType: deviceType, modules: map[string]string{}}
+	if mod := repoFile("LVMUM_E2E_MODULE", "bin/lvm-um-linux-amd64"); fileExists(mod) {
+		w.module = mod
+		// One binary under both payload types (it reads the type from
+		// the tree, not from its name).
+		spec.modules["lvm-um"] = mod
+		spec.modules["lvm-um-delta"] = mod
+	}
 	w.guest = &guestSetup{kernel: k, qemu: tools["qemu-system-x86_64"], initrd: filepath.Join(dir, "initrd.cpio"),
 		boot: uncompressKernel(k.image, dir)}
-	if err := buildInitramfs(initramfsSpec{kernel: k, deviceType: deviceType}, w.guest.initrd); err != nil {
+	if err := buildInitramfs(spec, w.guest.initrd); err != nil {
 		t.Fatalf("initramfs: %v", err)
 	}
 	st, _ := os.Stat(w.guest.initrd)
 	t.Logf("kernel %s (booting %s), initramfs %d KiB", k.version, filepath.Base(w.guest.boot), st.Size()>>10)
 
 	// The base: a small release tree, built the way Yocto builds images.
-	base, _, err := releasegen.Pair(releasegen.Config{Seed: 7, Scale: 0.02}, "patch")
+	base, next, err := releasegen.Pair(releasegen.Config{Seed: 7, Scale: 0.02}, "patch")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +124,7 @@ func setupWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w.baseSHA = fileSHA(t, w.base)
+	w.rel = w.makeReleases(t, next)
 
 	// The factory: volume group, base on rootfs1, Mender state seeded with
 	// the provides an lvm-um artifact depends on.
@@ -117,7 +137,8 @@ func setupWorld(t *testing.T) *world {
 			"ROOT_SIZE": fmt.Sprintf("%db", rootSize), "DATA_SIZE": fmt.Sprintf("%db", dataSize),
 			"DEVICE_TYPE": deviceType,
 		},
-		files:     map[string]string{"base.img": w.base, "seed.mender": seed},
+		files: map[string]string{"base.img": w.base, "seed.mender": seed,
+			"lvm-um.conf": w.config(t, "lvm-um.conf", "")},
 		rootMount: "none",
 	})
 	if got := r.get(t, "seed_rc"); got != "0" {
@@ -153,6 +174,36 @@ func (w *world) artifact(t *testing.T, name string, args ...string) string {
 		t.Fatalf("mender-artifact %v: %v\n%s", full, err, b)
 	}
 	return out
+}
+
+// needModule skips (or, with LVMUM_REQUIRE_TOOLS=1, fails) a scenario of
+// the lvm-um module when it was not built.
+func (w *world) needModule(t *testing.T) {
+	t.Helper()
+	if w.module == "" {
+		msg := "the lvm-um module is not built (make module; LVMUM_E2E_MODULE names it)"
+		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
+// repoFile is $env, or rel under the repository's top directory.
+func repoFile(env, rel string) string {
+	if p := os.Getenv(env); p != "" {
+		return p
+	}
+	top, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		return rel
+	}
+	return filepath.Join(top, rel)
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 func fileSHA(t *testing.T, path string) string {

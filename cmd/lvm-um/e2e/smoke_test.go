@@ -73,7 +73,7 @@ func testCOWFormula(t *testing.T, w *world) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		alloc, meta := parseSnapshotStatus(t, r.get(t, "status_"+c.name))
+		alloc, _, meta := parseSnapshotStatus(t, r.get(t, "status_"+c.name))
 		t.Logf("%s: N = %d chunks of %d: kernel %d/%d sectors, formula %d/%d", c.name, want.ChunksWritten, c.chunk,
 			alloc, meta, want.SectorsAllocated, want.MetadataSectors)
 		if alloc != want.SectorsAllocated || meta != want.MetadataSectors {
@@ -89,21 +89,24 @@ func testCOWFormula(t *testing.T, w *world) {
 }
 
 // parseSnapshotStatus reads `dmsetup status` of a snapshot:
-// "0 <len> snapshot <allocated>/<total> <metadata>".
-func parseSnapshotStatus(t *testing.T, s string) (alloc, meta int64) {
+// "0 <len> snapshot <allocated>/<total> <metadata>" (sectors).
+func parseSnapshotStatus(t *testing.T, s string) (alloc, total, meta int64) {
 	t.Helper()
 	f := strings.Fields(s)
 	if len(f) < 5 || f[2] != "snapshot" {
-		t.Fatalf("dmsetup status %q: not an active snapshot's status", s)
+		t.Fatalf("dmsetup status %q: not a valid snapshot's status", s)
 	}
-	a, _, _ := strings.Cut(f[3], "/")
-	var err1, err2 error
-	alloc, err1 = strconv.ParseInt(a, 10, 64)
-	meta, err2 = strconv.ParseInt(f[4], 10, 64)
-	if err1 != nil || err2 != nil {
-		t.Fatalf("dmsetup status %q: unreadable", s)
+	a, b, _ := strings.Cut(f[3], "/")
+	var errs [3]error
+	alloc, errs[0] = strconv.ParseInt(a, 10, 64)
+	total, errs[1] = strconv.ParseInt(b, 10, 64)
+	meta, errs[2] = strconv.ParseInt(f[4], 10, 64)
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("dmsetup status %q: unreadable", s)
+		}
 	}
-	return alloc, meta
+	return alloc, total, meta
 }
 
 // testMenderStates runs mender-client 3.4's standalone mode against the

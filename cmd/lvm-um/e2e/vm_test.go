@@ -140,6 +140,7 @@ func buildInitramfs(spec initramfsSpec, out string) error {
 	a.addSymlink("var/lib/mender", "/data/mender")
 	a.addFile("/etc/mender/mender.conf", 0o600, []byte("{}\n"))
 	a.addFile("/etc/mender/artifact_info", 0o644, []byte("artifact_name=factory\n"))
+	a.addSymlink("etc/mender/lvm-um.conf", "/data/lvm-um.conf")
 	for name, host := range spec.modules {
 		if err := a.addHostFile(host, "/usr/share/mender/modules/v3/"+name); err != nil {
 			return err
@@ -185,6 +186,17 @@ type guestSetup struct {
 	boot   string // what QEMU's -kernel loads: the uncompressed vmlinux, else the bzImage
 	initrd string
 	qemu   string
+
+	mu       sync.Mutex
+	boots    int
+	cpuTotal time.Duration // all boots' QEMU CPU time
+}
+
+func (g *guestSetup) addCPU(d time.Duration) {
+	g.mu.Lock()
+	g.boots++
+	g.cpuTotal += d
+	g.mu.Unlock()
 }
 
 // kernelCmdline: serial console, power off on panic, no crypto self-tests
@@ -250,6 +262,7 @@ type bootOpts struct {
 // bootResult is what a boot printed: every "@@E2E key value..." line, the
 // whole console, and the phase's exit code (-1 when it did not finish).
 type bootResult struct {
+	cpu     time.Duration // QEMU's user + system time
 	console string
 	kv      map[string][]string
 	rc      int
@@ -394,7 +407,13 @@ func (m *machine) boot(o bootOpts) *bootResult {
 	pw.Close()
 	<-scanDone
 	res.console = console.String()
-	t.Logf("%s: %.1f s", label, time.Since(start).Seconds())
+	// QEMU's CPU time is what the boot costs on an idle core (TCG keeps
+	// one busy); wall time is that plus whatever else the machine runs.
+	if ps := cmd.ProcessState; ps != nil {
+		res.cpu = ps.UserTime() + ps.SystemTime()
+	}
+	t.Logf("%s: %.1f s wall, %.1f s CPU", label, time.Since(start).Seconds(), res.cpu.Seconds())
+	m.g.addCPU(res.cpu)
 	if os.Getenv("LVMUM_E2E_VERBOSE") == "1" {
 		t.Logf("%s: console:\n%s", label, res.console)
 	}

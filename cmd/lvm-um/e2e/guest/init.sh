@@ -30,6 +30,9 @@ tar -xf /dev/vdb -C /ctl || fatal "cannot unpack the control disk"
 
 export LVM_SUPPRESS_FD_WARNINGS=1
 if lvm vgs devicevg > /dev/null 2>&1; then
+	# What LVM has on disk before activation (an "O" origin: a merge waits
+	# for this activation).
+	say preactivation_lvs "$(lvs --noheadings -o lv_name,lv_attr devicevg 2> /dev/null | tr -s ' \n' ' ')"
 	vgchange -ay devicevg > /tmp/vgchange.log 2>&1 || { cat /tmp/vgchange.log; fatal "vgchange -ay failed"; }
 	if [ -e /dev/devicevg/data ]; then
 		mount -t ext4 /dev/devicevg/data /data || fatal "cannot mount the data volume"

@@ -17,7 +17,19 @@ mender_run() {
 	mender --no-syslog --log-level info "$@" > /tmp/mender.out 2>&1 || rc=$?
 	sed 's/^/mender: /' /tmp/mender.out
 	grep -E 'from command|level=(error|warning)' /tmp/mender.out | sed "s/^/@@E2E ${name}_log /" || true
+	# The lvm-um module's own lines, as the client logged them.
+	grep -o 'lvm-um: [^"]*' /tmp/mender.out | sed "s/^lvm-um: /@@E2E ${name}_mod /" || true
 	say "${name}_rc" "$rc"
+}
+
+# use_config FILE: makes /ctl/FILE the lvm-um module's configuration
+# (/etc/mender/lvm-um.conf links to /data/lvm-um.conf, which outlives boots).
+use_config() { cp "/ctl/$1" /data/lvm-um.conf; }
+
+# snap_report NAME: the snapshot's kernel status and LVM's view of it.
+snap_report() {
+	say "${1}_status" "$(dmsetup status devicevg-rootfs2 2> /dev/null || echo none)"
+	say "${1}_lvs" "$(lvs --noheadings -o lv_name,lv_attr devicevg | tr -s ' \n' ' ')"
 }
 
 # report_rec: prints and clears what the recording module logged.

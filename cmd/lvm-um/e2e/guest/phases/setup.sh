@@ -12,6 +12,7 @@ mount -t ext4 /dev/devicevg/data /data
 mkdir -p /data/mender
 echo "device_type=$DEVICE_TYPE" > /data/mender/device_type
 fw_setenv mender_boot_part 1
+[ -f /ctl/lvm-um.conf ] && use_config lvm-um.conf
 mender_run seed install /ctl/seed.mender
 report_rec
 report_state

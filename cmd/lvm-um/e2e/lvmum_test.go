@@ -13,8 +13,9 @@ import (
 // no snapshot; a release that fits installs on an untouched rootfs with
 // the module's pre-flight figure, the generator's predicted_cow_bytes and
 // the kernel's dmsetup status all equal; after a real reboot into the
-// snapshot, `mender commit` merges it at the next activation: the origin
-// then holds the new image.
+// snapshot, `mender commit` schedules the merge and (after_commit) a
+// reboot once the client has recorded the commit; that reboot's activation
+// merges it: the origin then holds the new image.
 func testCommitMerge(t *testing.T, w *world) {
 	m := newMachine(t, w, "commit", w.golden, 0)
 	v2 := w.rel.v2
@@ -50,33 +51,26 @@ report_state
 		t.Errorf("boot target after install: mender_boot_part %q, want 2", got)
 	}
 
-	r = m.boot(bootOpts{phase: "commit", script: `
+	// The commit asks for the reboot itself (after_commit), once the
+	// client has recorded it; what the phase prints after the client
+	// returns may be cut short, so the next boot prints the client's
+	// output again.
+	r = m.boot(bootOpts{phase: "commit", wantReboot: true, files: map[string]string{
+		"reboot.conf": w.config(t, "reboot.conf", "after_commit = reboot-after-mender\n"),
+	}, script: `
+use_config reboot.conf
 snap_report pre
 mender_run commit commit
-snap_report post
-report_state
+sleep 600
 `})
 	expectBootedFrom(t, r, "rootfs2")
-	expectRC(t, r, "commit", 0)
 	if got := snapshotBytes(t, r, "pre"); got != kernel {
 		t.Errorf("COW after the reboot into the snapshot (root read-only): %d, want %d", got, kernel)
 	}
-	expectCOWLine(t, r, "commit", "ArtifactCommit", kernel)
-	// lvs hides a merging snapshot; its origin's attr says O.
-	if lvs := r.get(t, "post_lvs"); !strings.Contains(lvs, "rootfs1 O") {
-		t.Errorf("after commit LVM shows %q, want rootfs1 with a merging snapshot (attr O...)", lvs)
-	}
-	if got := r.get(t, "artifact"); got != "v2" {
-		t.Errorf("artifact after commit: %q, want v2", got)
-	}
-	if !contains(r.kv["provides"], "rootfs-image.checksum="+v2.imageSHA) {
-		t.Errorf("provides after commit: %q, want rootfs-image.checksum=%s", r.kv["provides"], v2.imageSHA)
-	}
-	if got := r.get(t, "boot_part"); got != "1" {
-		t.Errorf("boot target after commit: mender_boot_part %q, want 1", got)
-	}
 
 	r = m.boot(bootOpts{phase: "merged", script: `
+report_run commit
+say after_commit_reboot_seen "$(cat /data/e2e/after_commit_reboot)"
 say origin_sha "$(lvsha rootfs1)"
 i=0
 while lvs devicevg/rootfs2 > /dev/null 2>&1 && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
@@ -86,6 +80,10 @@ say origin_sha_end "$(lvsha rootfs1)"
 report_state
 `})
 	expectBootedFrom(t, r, "rootfs1")
+	expectRC(t, r, "commit", 0)
+	expectCOWLine(t, r, "commit", "ArtifactCommit", kernel)
+	t.Logf("after_commit rebooted the machine (%s)", r.get(t, "after_commit_reboot_seen"))
+	// lvs hides a merging snapshot; its origin's attr says O.
 	if lvs := r.get(t, "preactivation_lvs"); !strings.Contains(lvs, "rootfs1 O") {
 		t.Errorf("before this boot's activation LVM showed %q, want the merge pending (rootfs1 O...)", lvs)
 	}
@@ -97,6 +95,15 @@ report_state
 	}
 	if got := r.get(t, "origin_sha_end"); got != v2.imageSHA {
 		t.Errorf("origin after the merge: %s, want the new image %s", got, v2.imageSHA)
+	}
+	if got := r.get(t, "artifact"); got != "v2" {
+		t.Errorf("artifact after the reboot: %q, want v2 (the client records the commit before after_commit's reboot)", got)
+	}
+	if !contains(r.kv["provides"], "rootfs-image.checksum="+v2.imageSHA) {
+		t.Errorf("provides after commit: %q, want rootfs-image.checksum=%s", r.kv["provides"], v2.imageSHA)
+	}
+	if got := r.get(t, "boot_part"); got != "1" {
+		t.Errorf("boot target after commit: mender_boot_part %q, want 1", got)
 	}
 }
 

@@ -126,6 +126,7 @@ func buildInitramfs(spec initramfsSpec, out string) error {
 		{"guest/fw_setenv", "/usr/bin/fw_setenv", 0o755},
 		{"guest/lvm.conf", "/etc/lvm/lvm.conf", 0o644},
 		{"guest/rec", "/usr/share/mender/modules/v3/rec", 0o755},
+		{"guest/reboot-after-mender", "/usr/bin/reboot-after-mender", 0o755},
 	} {
 		data, err := guestFiles.ReadFile(f.src)
 		if err != nil {
@@ -255,8 +256,8 @@ type bootOpts struct {
 	rootMount string            // mount options of the root volume ("ro,noload" if empty; "none": not mounted)
 	timeout   time.Duration
 	// mayReboot: the phase may end by a reboot (asked for by the module
-	// or the client) instead of reaching its end.
-	mayReboot bool
+	// or the client) instead of reaching its end; wantReboot: it must.
+	mayReboot, wantReboot bool
 }
 
 // bootResult is what a boot printed: every "@@E2E key value..." line, the
@@ -426,7 +427,10 @@ func (m *machine) boot(o bootOpts) *bootResult {
 	if strings.Contains(res.console, "@@E2E-FATAL") {
 		t.Fatalf("%s: the guest failed to boot; tail:\n%s", label, tail(res.console, 40))
 	}
-	if !res.done && !o.mayReboot {
+	if res.done && o.wantReboot {
+		t.Fatalf("%s: the phase ended, but the machine was to reboot by itself first; tail:\n%s", label, tail(res.console, 40))
+	}
+	if !res.done && !o.mayReboot && !o.wantReboot {
 		t.Fatalf("%s: the phase did not finish (the machine went down first); tail:\n%s", label, tail(res.console, 40))
 	}
 	if res.done && res.rc != 0 {

@@ -8,18 +8,30 @@ say() { echo "@@E2E $*"; }
 # lvsha LV: sha256 of a logical volume of devicevg.
 lvsha() { sha256sum < "/dev/devicevg/$1" | cut -d' ' -f1; }
 
-# mender_run NAME ARGS...: runs the Mender client (standalone), shows its
-# output on the console, reports its exit code as NAME_rc.
+# mender_run NAME ARGS...: runs the Mender client (standalone), keeps its
+# output and exit code on the data volume (/data/e2e/NAME.*, so a later
+# boot can print them again when this one is cut short by a reboot), and
+# reports them.
 mender_run() {
 	name=$1
 	shift
+	mkdir -p /data/e2e
 	rc=0
-	mender --no-syslog --log-level info "$@" > /tmp/mender.out 2>&1 || rc=$?
+	mender --no-syslog --log-level info "$@" > "/data/e2e/$name.out" 2>&1 || rc=$?
+	echo "$rc" > "/data/e2e/$name.rc"
+	sync
+	report_run "$name"
+}
+
+# report_run NAME: prints what mender_run NAME kept: the client's output
+# on the console, its warnings and errors (NAME_log), the lvm-um module's
+# own lines (NAME_mod) and the exit code (NAME_rc).
+report_run() {
+	cp "/data/e2e/$1.out" /tmp/mender.out
 	sed 's/^/mender: /' /tmp/mender.out
-	grep -E 'from command|level=(error|warning)' /tmp/mender.out | sed "s/^/@@E2E ${name}_log /" || true
-	# The lvm-um module's own lines, as the client logged them.
-	grep -o 'lvm-um: [^"]*' /tmp/mender.out | sed "s/^lvm-um: /@@E2E ${name}_mod /" || true
-	say "${name}_rc" "$rc"
+	grep -E 'from command|level=(error|warning)' /tmp/mender.out | sed "s/^/@@E2E ${1}_log /" || true
+	grep -o 'lvm-um: [^"]*' /tmp/mender.out | sed "s/^lvm-um: /@@E2E ${1}_mod /" || true
+	say "${1}_rc" "$(cat "/data/e2e/$1.rc")"
 }
 
 # use_config FILE: makes /ctl/FILE the lvm-um module's configuration

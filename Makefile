@@ -48,13 +48,14 @@ bench: build
 
 # The real-kernel end-to-end test of the device side (issue 9): QEMU (TCG)
 # boots Debian's kernel with an initramfs built at test time from this host's
-# busybox-static, lvm2, mender-client 3.4 and the update module, and runs
-# mender install/commit/rollback across real reboots
-# (needs no root); .ci/e2e-deps.sh installs the Debian packages and unpacks the kernel.
-# LVMUM_E2E_WORK=DIR keeps the work files; LVMUM_E2E_VERBOSE=1 prints every
-# boot's console.
+# busybox-static, lvm2, mender-client 3.4 and the update module
+# (bin/lvm-um-linux-amd64), and runs mender install/commit/rollback across
+# real reboots. Needs no root; .ci/e2e-deps.sh installs the Debian packages
+# and unpacks the kernel. LVMUM_E2E_WORK=DIR keeps the work files;
+# LVMUM_E2E_VERBOSE=1 prints every boot's console.
 E2E_TIMEOUT ?= 15m
 e2e: build
+	$(MAKE) --no-print-directory module MODULE_ARCHES=amd64
 	LVMUM_E2E=1 $(GO) test -tags $(TAGS) -count=1 -timeout $(E2E_TIMEOUT) -v ./cmd/lvm-um/e2e/
 
 # The corruption harness of issue 13 at length: TORTURE_RUNS bases damaged

@@ -236,7 +236,7 @@ mender_run v2 install /ctl/v2.mender
 snap_report v2
 report_state
 `})
-	expectRefused(t, r, "big", "Download failed: snapshot devicevg/rootfs2 overflowed")
+	expectRefused(t, r, "big", "overflowed while the update was written")
 	if got := r.get(t, "big_origin_sha"); got != w.baseSHA {
 		t.Errorf("origin after the overflowing Download: %s, want the base %s", got, w.baseSHA)
 	}

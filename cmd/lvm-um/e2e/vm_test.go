@@ -354,7 +354,7 @@ func (m *machine) boot(o bootOpts) *bootResult {
 	}
 	timeout := o.timeout
 	if timeout == 0 {
-		timeout = 4 * time.Minute
+		timeout = 6 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

@@ -30,7 +30,7 @@ report_run() {
 	cp "/data/e2e/$1.out" /tmp/mender.out
 	sed 's/^/mender: /' /tmp/mender.out
 	grep -E 'from command|level=(error|warning)' /tmp/mender.out | sed "s/^/@@E2E ${1}_log /" || true
-	grep -o 'lvm-um: [^"]*' /tmp/mender.out | sed "s/^lvm-um: /@@E2E ${1}_mod /" || true
+	grep -o 'lvm-um: [^"]*' /tmp/mender.out | sed -e "s/^lvm-um: /@@E2E ${1}_mod /" -e 's/\\n$//' || true
 	say "${1}_rc" "$(cat "/data/e2e/$1.rc")"
 }
 

@@ -34,9 +34,24 @@
 //     counts and directory counts;
 //   - the journal inode and superblock, and an empty, valid orphan file.
 //
-// It is stricter than e2fsck -n in a few places, where e2fsck reports a
-// problem but exits 0: superblock free counts, a zero file type in an
-// entry, and features the checker does not know (reported as unsupported).
+// It refuses some images e2fsck -fn exits 0 on:
+//
+//   - what e2fsck's superblock and descriptor pass reports but -n then
+//     forgives (it marks the filesystem valid again after that pass):
+//     free counts above the totals, uninit flags or unused inodes without
+//     group checksums, BLOCK_UNINIT on the last group, a bad
+//     s_want_extra_isize, an invalid resize inode;
+//   - superblock free block and inode counts that differ from the groups'
+//     (e2fsck reports them and exits 0);
+//   - a zero file type in an entry when the filetype feature is on;
+//   - an inode with fewer extra bytes than s_min_extra_isize under the
+//     extra_isize feature (it cannot hold the times an edit may set);
+//   - in-inode xattrs the engine cannot decode (unknown name index, NUL in
+//     a name, a malformed POSIX ACL);
+//   - features it does not know (reported as unsupported), and a journal
+//     that still holds transactions or records an error, errors recorded
+//     in the superblock or an unclean state (reported as not clean: e2fsck
+//     -n skips the replay an edit would need first).
 //
 // The first problem is returned as one *Error naming the structure and
 // where it lives. Memory is one bit per block plus a few bytes per inode;

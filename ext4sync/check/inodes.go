@@ -13,6 +13,7 @@ import (
 
 // Inode fields the format layer keeps raw.
 const (
+	itableChunk = 1 << 20 // the most inode table bytes read at once
 	quotaUsrIno = disk.UsrQuotaIno
 	quotaGrpIno = disk.GrpQuotaIno
 	linkMax     = 65000 // EXT4_LINK_MAX: more subdirectories count as 1 with dir_nlink
@@ -36,27 +37,26 @@ func (c *checker) scanInodes() error {
 	c.links = make([]uint16, n)
 	c.xattrs = map[uint64]*xattrBlock{}
 	isz := uint64(l.inodeSize)
-	var buf []byte
+	// Tables are read in chunks of at most itableChunk bytes (whole
+	// inodes: the inode size divides it), so memory does not follow the
+	// group size.
+	buf := make([]byte, min(itableChunk, uint64(l.ipg)*isz))
 	for g := uint32(0); g < l.groups; g++ {
 		count := uint64(c.usedInodes(g))
-		if count == 0 {
-			continue
-		}
-		nblk := (count*isz + uint64(l.blockSize) - 1) / uint64(l.blockSize)
-		want := int(nblk * uint64(l.blockSize))
-		if cap(buf) < want {
-			buf = make([]byte, want)
-		}
-		buf = buf[:want]
-		where := fmt.Sprintf("group %d inode table", g)
-		if err := c.readAt(buf, int64(c.gds[g].InodeTable()*uint64(l.blockSize)), where); err != nil {
-			return err
-		}
-		for i := uint64(0); i < count; i++ {
-			ino := g*l.ipg + uint32(i) + 1
-			if err := c.checkInode(ino, buf[i*isz:(i+1)*isz]); err != nil {
+		table := int64(c.gds[g].InodeTable() * uint64(l.blockSize))
+		for first := uint64(0); first < count; {
+			n := min(count-first, uint64(len(buf))/isz)
+			b := buf[:n*isz]
+			if err := c.readAt(b, table+int64(first*isz), fmt.Sprintf("group %d inode table", g)); err != nil {
 				return err
 			}
+			for i := uint64(0); i < n; i++ {
+				ino := g*l.ipg + uint32(first+i) + 1
+				if err := c.checkInode(ino, b[i*isz:(i+1)*isz]); err != nil {
+					return err
+				}
+			}
+			first += n
 		}
 	}
 	if c.owner != nil {

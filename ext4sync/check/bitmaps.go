@@ -14,14 +14,14 @@ func (c *checker) checkBlockBitmaps() error {
 	l := &c.lay
 	extra := c.uninitTables()
 	var total uint64
-	for g := uint32(0); g < l.groups; g++ {
+	for g := uint32(0); g < l.Groups; g++ {
 		gd := &c.gds[g]
 		where := fmt.Sprintf("group %d block bitmap (block %d)", g, gd.BlockBitmap())
-		bm := make([]byte, l.blockSize)
+		bm := make([]byte, l.BlockSize)
 		if c.uninit(g, disk.BgBlockUninit) {
 			where = fmt.Sprintf("group %d block bitmap (BLOCK_UNINIT)", g)
 			if s, n := c.superSpan(g); n > 0 {
-				setBits(bm, uint32(s-l.groupFirst(g)), uint32(n))
+				setBits(bm, uint32(s-l.GroupFirstBlock(g)), uint32(n))
 			}
 		} else {
 			b, err := c.readBlocks(gd.BlockBitmap(), 1, where)
@@ -29,24 +29,24 @@ func (c *checker) checkBlockBitmaps() error {
 				return err
 			}
 			bm = b
-			if c.sb.HasMetadataCsum() && !gd.BlockBitmapCsumMatches(l.descSize, disk.BlockBitmapChecksum(c.seed, bm, l.bpg)) {
+			if c.sb.HasMetadataCsum() && !gd.BlockBitmapCsumMatches(l.DescSize, disk.BlockBitmapChecksum(c.seed, bm, l.BlocksPerGroup)) {
 				return bad(where, "checksum mismatch")
 			}
-			if !allOnes(bm[l.bpg/8:]) {
-				return bad(where, "padding after the group's %d bits is not all ones", l.bpg)
+			if !allOnes(bm[l.BlocksPerGroup/8:]) {
+				return bad(where, "padding after the group's %d bits is not all ones", l.BlocksPerGroup)
 			}
-			for i := l.groupBlocks(g); i < l.bpg; i++ {
+			for i := l.GroupBlocks(g); i < l.BlocksPerGroup; i++ {
 				if !bitOf(bm, i) {
 					return bad(where, "bit %d, past the end of the filesystem, is clear", i)
 				}
 			}
 		}
-		first := l.groupFirst(g)
+		first := l.GroupFirstBlock(g)
 		for _, x := range extra[g] {
 			setBits(bm, uint32(x.start-first), uint32(x.n))
 		}
 		var free uint32
-		for i := uint32(0); i < l.groupBlocks(g); i++ {
+		for i := uint32(0); i < l.GroupBlocks(g); i++ {
 			blk := first + uint64(i)
 			used, marked := c.found.test(blk), bitOf(bm, i)
 			switch {
@@ -78,15 +78,15 @@ type span struct{ start, n uint64 }
 // block to say so.
 func (c *checker) uninitTables() map[uint32][]span {
 	out := map[uint32][]span{}
-	for g := uint32(0); g < c.lay.groups; g++ {
+	for g := uint32(0); g < c.lay.Groups; g++ {
 		if !c.uninit(g, disk.BgBlockUninit) {
 			continue
 		}
 		gd := &c.gds[g]
-		for _, s := range []span{{gd.BlockBitmap(), 1}, {gd.InodeBitmap(), 1}, {gd.InodeTable(), c.lay.itableBlocks}} {
+		for _, s := range []span{{gd.BlockBitmap(), 1}, {gd.InodeBitmap(), 1}, {gd.InodeTable(), c.lay.ItableBlocks}} {
 			for s.n > 0 {
-				h := c.lay.groupOf(s.start)
-				end := min(s.start+s.n, c.lay.groupFirst(h)+uint64(c.lay.groupBlocks(h)))
+				h, _, _ := c.lay.GroupOfBlock(s.start)
+				end := min(s.start+s.n, c.lay.GroupFirstBlock(h)+uint64(c.lay.GroupBlocks(h)))
 				out[h] = append(out[h], span{s.start, end - s.start})
 				s.n -= end - s.start
 				s.start = end
@@ -102,10 +102,10 @@ func (c *checker) uninitTables() map[uint32][]span {
 func (c *checker) checkInodeBitmaps() error {
 	l := &c.lay
 	var total uint64
-	for g := uint32(0); g < l.groups; g++ {
+	for g := uint32(0); g < l.Groups; g++ {
 		gd := &c.gds[g]
 		where := fmt.Sprintf("group %d inode bitmap (block %d)", g, gd.InodeBitmap())
-		bm := make([]byte, l.blockSize)
+		bm := make([]byte, l.BlockSize)
 		if c.uninit(g, disk.BgInodeUninit) {
 			where = fmt.Sprintf("group %d inode bitmap (INODE_UNINIT)", g)
 		} else {
@@ -114,16 +114,16 @@ func (c *checker) checkInodeBitmaps() error {
 				return err
 			}
 			bm = b
-			if c.sb.HasMetadataCsum() && !gd.InodeBitmapCsumMatches(l.descSize, disk.InodeBitmapChecksum(c.seed, bm, l.ipg)) {
+			if c.sb.HasMetadataCsum() && !gd.InodeBitmapCsumMatches(l.DescSize, disk.InodeBitmapChecksum(c.seed, bm, l.InodesPerGroup)) {
 				return bad(where, "checksum mismatch")
 			}
-			if !allOnes(bm[l.ipg/8:]) {
-				return bad(where, "padding after the group's %d bits is not all ones", l.ipg)
+			if !allOnes(bm[l.InodesPerGroup/8:]) {
+				return bad(where, "padding after the group's %d bits is not all ones", l.InodesPerGroup)
 			}
 		}
 		var free, dirs uint32
-		for i := uint32(0); i < l.ipg; i++ {
-			ino := g*l.ipg + i + 1
+		for i := uint32(0); i < l.InodesPerGroup; i++ {
+			ino := g*l.InodesPerGroup + i + 1
 			used, marked := c.inodeUsed.test(uint64(ino)), bitOf(bm, i)
 			switch {
 			case used && !marked:

@@ -80,7 +80,7 @@ func (c *checker) checkBlocks(ino uint32, in *disk.Inode) error {
 	}
 	want := count
 	if !c.sb.FeatureRoCompat.Has(disk.RoCompatHugeFile) || !in.Flags.Has(disk.FlagHugeFile) {
-		want *= uint64(c.lay.blockSize / sectorSize)
+		want *= uint64(c.lay.BlockSize / sectorSize)
 	} else if in.BlocksHigh != 0 {
 		return bad(c.inodeWhere(ino), "huge_file inode with i_blocks_hi %d", in.BlocksHigh)
 	}
@@ -113,7 +113,7 @@ func mappedEnd(maps []extent.Mapping) uint32 {
 
 // checkSize applies e2fsck's i_size rules to what the inode maps.
 func (c *checker) checkSize(ino uint32, in *disk.Inode, maps []extent.Mapping) error {
-	bs := uint64(c.lay.blockSize)
+	bs := uint64(c.lay.BlockSize)
 	size := in.Size()
 	if in.IsDir() {
 		if len(maps) == 0 {
@@ -201,7 +201,7 @@ func isFastSymlink(in *disk.Inode) bool {
 // checks the tree's own rules) and claims its nodes and data blocks.
 func (c *checker) walkExtents(ino uint32, in *disk.Inode) ([]extent.Mapping, uint64, error) {
 	opt := extent.Options{Ino: ino, Csum: c.sb.HasMetadataCsum(), Seed: disk.InodeSeed(c.seed, ino, in.Generation),
-		FirstDataBlock: c.lay.firstData, BlocksCount: c.lay.blocksCount}
+		FirstDataBlock: c.lay.FirstDataBlock, BlocksCount: c.lay.BlocksCount}
 	t, err := extent.Read(in.Block[:], blockReader{c}, opt)
 	if err != nil {
 		return nil, 0, c.formatError(fmt.Sprintf("inode %d extent tree", ino), err)
@@ -243,7 +243,7 @@ func (c *checker) formatError(where string, err error) error {
 // inode, whose indirect and data blocks are the reserved descriptor
 // blocks markTables claimed (only its double indirect block is its own).
 func (c *checker) walkBlockMap(ino uint32, in *disk.Inode) ([]extent.Mapping, uint64, error) {
-	w := &mapWalk{c: c, ino: ino, resize: ino == disk.ResizeIno, apb: uint64(c.lay.blockSize / 4)}
+	w := &mapWalk{c: c, ino: ino, resize: ino == disk.ResizeIno, apb: uint64(c.lay.BlockSize / 4)}
 	for i := 0; i < nDirect; i++ {
 		if err := w.data(uint64(i), le32(in.Block[:], i)); err != nil {
 			return nil, 0, err
@@ -281,7 +281,7 @@ type mapWalk struct {
 }
 
 func (w *mapWalk) inRange(blk uint64) bool {
-	return blk >= w.c.lay.firstData && blk < w.c.lay.blocksCount
+	return blk >= w.c.lay.FirstDataBlock && blk < w.c.lay.BlocksCount
 }
 
 func (w *mapWalk) data(lblk uint64, pblk uint32) error {
@@ -352,7 +352,7 @@ func (c *checker) checkXattrBlock(ino uint32, in *disk.Inode) (bool, error) {
 	if !c.sb.FeatureCompat.Has(disk.CompatExtAttr) {
 		return false, bad(where(), "xattr block without the ext_attr feature")
 	}
-	if blk < c.lay.firstData || blk >= c.lay.blocksCount {
+	if blk < c.lay.FirstDataBlock || blk >= c.lay.BlocksCount {
 		return false, bad(where(), "outside the filesystem")
 	}
 	if x := c.xattrs[blk]; x != nil {

@@ -89,7 +89,7 @@ type checker struct {
 	size int64
 
 	sb   disk.Superblock
-	lay  layout
+	lay  disk.Geometry
 	gds  []disk.GroupDesc
 	seed uint32 // metadata_csum seed
 
@@ -165,9 +165,9 @@ func (e *ioError) Unwrap() error { return e.err }
 
 // readBlocks reads n blocks from blk; what names them in errors.
 func (c *checker) readBlocks(blk, n uint64, what string) ([]byte, error) {
-	bs := uint64(c.lay.blockSize)
-	if blk >= c.lay.blocksCount || n > c.lay.blocksCount-blk {
-		return nil, bad(what, "blocks %d+%d outside the filesystem's %d blocks", blk, n, c.lay.blocksCount)
+	bs := uint64(c.lay.BlockSize)
+	if blk >= c.lay.BlocksCount || n > c.lay.BlocksCount-blk {
+		return nil, bad(what, "blocks %d+%d outside the filesystem's %d blocks", blk, n, c.lay.BlocksCount)
 	}
 	b := make([]byte, n*bs)
 	if err := c.readAt(b, int64(blk*bs), what); err != nil {
@@ -179,7 +179,7 @@ func (c *checker) readBlocks(blk, n uint64, what string) ([]byte, error) {
 // blockReader reads single blocks for package extent.
 type blockReader struct{ c *checker }
 
-func (r blockReader) BlockSize() int { return int(r.c.lay.blockSize) }
+func (r blockReader) BlockSize() int { return int(r.c.lay.BlockSize) }
 
 func (r blockReader) ReadBlock(blk uint64) ([]byte, error) {
 	return r.c.readBlocks(blk, 1, fmt.Sprintf("block %d", blk))

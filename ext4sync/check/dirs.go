@@ -22,7 +22,7 @@ const (
 // entries' targets checked against what pass 1 found, and the htree of an
 // indexed directory checked as a whole.
 func (c *checker) checkDirectories() error {
-	n := uint64(c.lay.inodesCount) + 1
+	n := uint64(c.lay.InodesCount) + 1
 	c.counted = make([]uint32, n)
 	c.parent = make([]uint32, n)
 	c.dotdot = make([]uint32, n)
@@ -41,7 +41,7 @@ func (c *checker) checkDir(d *dirInfo) error {
 	if d.indexed {
 		ht = &htree{ino: d.ino, blocks: make([]dxBlock, d.nblocks)}
 	}
-	bs := uint64(c.lay.blockSize)
+	bs := uint64(c.lay.BlockSize)
 	for _, m := range d.maps {
 		for k := uint64(0); k < uint64(m.Len); k += maxDirRead {
 			n := min(uint64(m.Len)-k, maxDirRead)
@@ -156,7 +156,7 @@ func (c *checker) checkDirent(d *dirInfo, ht *htree, lblk uint32, where dirWhere
 		return nil
 	}
 	switch {
-	case ino != disk.RootIno && ino < c.lay.firstIno, ino > c.lay.inodesCount,
+	case ino != disk.RootIno && ino < c.lay.FirstIno, ino > c.lay.InodesCount,
 		ino == sb.UsrQuotaInum, ino == sb.GrpQuotaInum, ino == sb.PrjQuotaInum, ino == sb.OrphanFileInum:
 		return bad(where.String(), "entry %q (inode %d) names a reserved or out-of-range inode", e.Name, ino)
 	case state == 2 && string(e.Name) == ".":
@@ -168,7 +168,7 @@ func (c *checker) checkDirent(d *dirInfo, ht *htree, lblk uint32, where dirWhere
 	case state == 2 && len(e.Name) == 0:
 		return bad(where.String(), "entry with an empty name (inode %d)", ino)
 	}
-	g, i := c.lay.inodeGroup(ino)
+	g, i := c.lay.GroupOfInode(ino)
 	if c.uninit(g, disk.BgInodeUninit) {
 		return bad(where.String(), "entry %q (inode %d) is in group %d, whose inodes are uninitialized", e.Name, ino, g)
 	}

@@ -21,8 +21,8 @@ const (
 
 // inodeWhere names inode ino with the inode table block holding it.
 func (c *checker) inodeWhere(ino uint32) string {
-	g, i := c.lay.inodeGroup(ino)
-	blk := c.gds[g].InodeTable() + uint64(i)*uint64(c.lay.inodeSize)/uint64(c.lay.blockSize)
+	g, i := c.lay.GroupOfInode(ino)
+	blk := c.gds[g].InodeTable() + uint64(i)*uint64(c.lay.InodeSize)/uint64(c.lay.BlockSize)
 	return fmt.Sprintf("inode %d (inode table block %d)", ino, blk)
 }
 
@@ -31,19 +31,19 @@ func (c *checker) inodeWhere(ino uint32) string {
 // checked and their blocks claimed.
 func (c *checker) scanInodes() error {
 	l := &c.lay
-	n := uint64(l.inodesCount) + 1
+	n := uint64(l.InodesCount) + 1
 	c.inodeUsed, c.inodeDir = newBitset(n), newBitset(n)
 	c.ftype = make([]uint8, n)
 	c.links = make([]uint16, n)
 	c.xattrs = map[uint64]*xattrBlock{}
-	isz := uint64(l.inodeSize)
+	isz := uint64(l.InodeSize)
 	// Tables are read in chunks of at most itableChunk bytes (whole
 	// inodes: the inode size divides it), so memory does not follow the
 	// group size.
-	buf := make([]byte, min(itableChunk, uint64(l.ipg)*isz))
-	for g := uint32(0); g < l.groups; g++ {
+	buf := make([]byte, min(itableChunk, uint64(l.InodesPerGroup)*isz))
+	for g := uint32(0); g < l.Groups; g++ {
 		count := uint64(c.usedInodes(g))
-		table := int64(c.gds[g].InodeTable() * uint64(l.blockSize))
+		table := int64(c.gds[g].InodeTable() * uint64(l.BlockSize))
 		for first := uint64(0); first < count; {
 			n := min(count-first, uint64(len(buf))/isz)
 			b := buf[:n*isz]
@@ -51,7 +51,7 @@ func (c *checker) scanInodes() error {
 				return err
 			}
 			for i := uint64(0); i < n; i++ {
-				ino := g*l.ipg + uint32(first+i) + 1
+				ino := g*l.InodesPerGroup + uint32(first+i) + 1
 				if err := c.checkInode(ino, b[i*isz:(i+1)*isz]); err != nil {
 					return err
 				}
@@ -79,10 +79,10 @@ func (c *checker) checkInode(ino uint32, raw []byte) error {
 	if c.sb.HasMetadataCsum() && !disk.VerifyInodeChecksum(disk.InodeSeed(c.seed, ino, base.Generation), raw) && !allZero(raw[:disk.GoodOldInodeSize]) {
 		return bad(c.inodeWhere(ino), "checksum mismatch")
 	}
-	if base.Dtime != 0 && c.lowDtime && base.Dtime < c.lay.inodesCount {
-		return bad(c.inodeWhere(ino), "i_dtime %d is below the inode count %d (a corrupted orphan list link)", base.Dtime, c.lay.inodesCount)
+	if base.Dtime != 0 && c.lowDtime && base.Dtime < c.lay.InodesCount {
+		return bad(c.inodeWhere(ino), "i_dtime %d is below the inode count %d (a corrupted orphan list link)", base.Dtime, c.lay.InodesCount)
 	}
-	if base.LinksCount == 0 && ino >= c.lay.firstIno {
+	if base.LinksCount == 0 && ino >= c.lay.FirstIno {
 		if base.Dtime == 0 && base.Mode != 0 {
 			return bad(c.inodeWhere(ino), "deleted (no links) but i_dtime is 0")
 		}
@@ -220,10 +220,10 @@ func deviceValid(in *disk.Inode) bool {
 
 // checkExtraSpace checks i_extra_isize and the in-inode xattrs.
 func (c *checker) checkExtraSpace(ino uint32, in *disk.Inode, raw []byte) error {
-	if c.lay.inodeSize == disk.GoodOldInodeSize {
+	if c.lay.InodeSize == disk.GoodOldInodeSize {
 		return nil
 	}
-	max := uint16(c.lay.inodeSize - disk.GoodOldInodeSize)
+	max := uint16(c.lay.InodeSize - disk.GoodOldInodeSize)
 	if x := in.ExtraIsize; x != 0 && (x < minExtraIsize || x > max || x%4 != 0) {
 		return bad(c.inodeWhere(ino), "i_extra_isize %d out of range %d..%d", x, minExtraIsize, max)
 	}

@@ -22,8 +22,8 @@ func (c *checker) claim(blk, n uint64, owner func(b uint64) string) error {
 	if n == 0 {
 		return nil
 	}
-	if blk < c.lay.firstData || blk >= c.lay.blocksCount || n > c.lay.blocksCount-blk {
-		return bad(owner(blk), "blocks %d+%d outside the filesystem (%d..%d)", blk, n, c.lay.firstData, c.lay.blocksCount-1)
+	if blk < c.lay.FirstDataBlock || blk >= c.lay.BlocksCount || n > c.lay.BlocksCount-blk {
+		return bad(owner(blk), "blocks %d+%d outside the filesystem (%d..%d)", blk, n, c.lay.FirstDataBlock, c.lay.BlocksCount-1)
 	}
 	if h := c.owner; h != nil {
 		if h.blk >= blk && h.blk-blk < n {
@@ -44,7 +44,7 @@ func (c *checker) claim(blk, n uint64, owner func(b uint64) string) error {
 func (c *checker) firstClaimant(blk uint64) string {
 	h := &checker{r: c.r, size: c.size, sb: c.sb, lay: c.lay, gds: c.gds, seed: c.seed,
 		lowDtime: c.lowDtime, owner: &hunt{blk: blk}}
-	h.found = newBitset(c.lay.blocksCount)
+	h.found = newBitset(c.lay.BlocksCount)
 	err := h.markTables()
 	if err == nil {
 		err = h.scanInodes()

@@ -68,7 +68,7 @@ func (c *checker) checkReserved(ino uint32, in *disk.Inode, raw []byte) (special
 		}
 		c.orphanSeen = true
 		return true, c.checkBlocks(ino, in)
-	case ino < c.lay.firstIno:
+	case ino < c.lay.FirstIno:
 		c.inodeUsed.set(uint64(ino))
 		switch t := in.FileType(); {
 		case ino == disk.BootLoaderIno && t == disk.ModeDir,
@@ -83,9 +83,9 @@ func (c *checker) checkReserved(ino uint32, in *disk.Inode, raw []byte) (special
 
 // readInode reads and decodes one inode wherever pass 1 is.
 func (c *checker) readInode(ino uint32) (*disk.Inode, []byte, error) {
-	g, i := c.lay.inodeGroup(ino)
-	raw := make([]byte, c.lay.inodeSize)
-	off := c.gds[g].InodeTable()*uint64(c.lay.blockSize) + uint64(i)*uint64(c.lay.inodeSize)
+	g, i := c.lay.GroupOfInode(ino)
+	raw := make([]byte, c.lay.InodeSize)
+	off := c.gds[g].InodeTable()*uint64(c.lay.BlockSize) + uint64(i)*uint64(c.lay.InodeSize)
 	if err := c.readAt(raw, int64(off), c.inodeWhere(ino)); err != nil {
 		return nil, nil, err
 	}
@@ -105,7 +105,7 @@ func (c *checker) readInode(ino uint32) (*disk.Inode, []byte, error) {
 // copies in the groups holding superblock backups. (Its block count and
 // size are checked in pass 1 with every other inode.)
 func (c *checker) checkResizeInode() error {
-	if c.lay.firstIno <= disk.ResizeIno {
+	if c.lay.FirstIno <= disk.ResizeIno {
 		return nil
 	}
 	in, _, err := c.readInode(disk.ResizeIno)
@@ -125,17 +125,17 @@ func (c *checker) checkResizeInode() error {
 			return bad(where, "i_block[%d] is set; only the double indirect block may be", i)
 		}
 	}
-	if dind == 0 || in.LinksCount == 0 || in.Mode&disk.ModeRegular == 0 || dind < c.lay.firstData || dind >= c.lay.blocksCount {
+	if dind == 0 || in.LinksCount == 0 || in.Mode&disk.ModeRegular == 0 || dind < c.lay.FirstDataBlock || dind >= c.lay.BlocksCount {
 		return bad(where, "invalid (double indirect block %d, %d links, mode %#o)", dind, in.LinksCount, in.Mode)
 	}
 	dbuf, err := c.readBlocks(dind, 1, where+" double indirect block")
 	if err != nil {
 		return err
 	}
-	apb := uint64(c.lay.blockSize / 4)
-	gdtOff := c.lay.gdtBlocks
-	pblk := c.lay.firstData + 1 + c.lay.gdtBlocks
-	for i := uint64(0); i < c.lay.rsvGdt/4; i, gdtOff, pblk = i+1, gdtOff+1, pblk+1 {
+	apb := uint64(c.lay.BlockSize / 4)
+	gdtOff := c.lay.GdtBlocks
+	pblk := c.lay.FirstDataBlock + 1 + c.lay.GdtBlocks
+	for i := uint64(0); i < c.lay.ReservedGdt/4; i, gdtOff, pblk = i+1, gdtOff+1, pblk+1 {
 		gdtOff %= apb
 		if got := uint64(binary.LittleEndian.Uint32(dbuf[4*gdtOff:])); got != pblk {
 			return bad(where, "double indirect entry %d is %d, want reserved descriptor block %d", gdtOff, got, pblk)
@@ -145,14 +145,14 @@ func (c *checker) checkResizeInode() error {
 			return err
 		}
 		off := uint64(0)
-		for g := uint32(1); g < c.lay.groups; g++ {
-			if !hasSuper(&c.sb, g) {
+		for g := uint32(1); g < c.lay.Groups; g++ {
+			if !disk.HasSuper(&c.sb, g) {
 				continue
 			}
 			if off >= apb {
 				return bad(where, "more superblock backups than reserved descriptor block %d can list", pblk)
 			}
-			want := pblk + uint64(g)*uint64(c.lay.bpg)
+			want := pblk + uint64(g)*uint64(c.lay.BlocksPerGroup)
 			if got := uint64(binary.LittleEndian.Uint32(ibuf[4*off:])); got != want {
 				return bad(where, "reserved descriptor block %d lists %d for group %d, want %d", pblk, got, g, want)
 			}
@@ -187,7 +187,7 @@ func (c *checker) checkSymlink(ino uint32, in *disk.Inode) error {
 				return bad(c.inodeWhere(ino), "slow symlink maps more than one block")
 			}
 		}
-		if blk < c.lay.firstData || blk >= c.lay.blocksCount {
+		if blk < c.lay.FirstDataBlock || blk >= c.lay.BlocksCount {
 			return bad(c.inodeWhere(ino), "symlink block %d outside the filesystem", blk)
 		}
 		b, err := c.readBlocks(blk, 1, fmt.Sprintf("inode %d symlink block %d", ino, blk))
@@ -220,7 +220,7 @@ func (c *checker) checkJournal() error {
 		return unsupported(sbWhere, "journal in inode %d (only inode %d)", sb.JournalInum, disk.JournalIno)
 	}
 	where := "journal (inode 8)"
-	bs := uint64(c.lay.blockSize)
+	bs := uint64(c.lay.BlockSize)
 	total := c.journalSize / bs
 	if c.journalLinks == 0 {
 		return bad(where, "no links")
@@ -308,12 +308,12 @@ func (c *checker) checkOrphanFile() error {
 	switch {
 	case !sb.FeatureCompat.Has(disk.CompatHasJournal):
 		return bad(sbWhere, "orphan_file without a journal")
-	case ino == 0 || ino > c.lay.inodesCount:
+	case ino == 0 || ino > c.lay.InodesCount:
 		return bad(sbWhere, "orphan_file with s_orphan_file_inum %d", ino)
 	case !c.orphanSeen:
 		return bad(where, "not in use")
 	}
-	bs := uint64(c.lay.blockSize)
+	bs := uint64(c.lay.BlockSize)
 	if c.orphanSize%bs != 0 {
 		return bad(where, "i_size %d is not a whole number of blocks", c.orphanSize)
 	}

@@ -25,7 +25,6 @@ const (
 	maxDescSize     = 1024 // EXT2_MAX_DESC_SIZE
 	minExtraIsize   = 4    // i_extra_isize + i_checksum_hi
 	maxInodesPerGrp = 1 << 16
-	goodOldRev      = 0
 	dynamicRev      = 1  // EXT2_DYNAMIC_REV, the newest
 	maxLogFlex      = 31 // s_log_groups_per_flex
 )
@@ -116,8 +115,9 @@ func (c *checker) checkState() error {
 	return nil
 }
 
-// deriveLayout applies check_super_block's value checks and computes the
-// geometry from them.
+// deriveLayout applies check_super_block's value checks to the
+// superblock's own fields, then takes the geometry from disk.GeometryOf,
+// the layout every part of the engine reads.
 func (c *checker) deriveLayout() error {
 	sb := &c.sb
 	if sb.LogBlockSize > maxLogBlock {
@@ -127,72 +127,68 @@ func (c *checker) deriveLayout() error {
 		return bad(sbWhere, "s_log_block_size %d out of range", sb.LogBlockSize)
 	}
 	bs := sb.BlockSize()
-	l := &c.lay
-	*l = layout{blockSize: bs, blocksCount: sb.BlocksCount(), firstData: uint64(sb.FirstDataBlock),
-		bpg: sb.BlocksPerGroup, ipg: sb.InodesPerGroup, inodesCount: sb.InodesCount,
-		inodeSize: disk.GoodOldInodeSize, firstIno: disk.GoodOldFirstIno,
-		descSize: sb.DescriptorSize(), rsvGdt: uint64(sb.ReservedGdtBlocks)}
-	if sb.RevLevel > goodOldRev {
-		l.inodeSize, l.firstIno = uint32(sb.InodeSize), sb.FirstIno
+	isz, firstIno := uint32(disk.GoodOldInodeSize), uint32(disk.GoodOldFirstIno)
+	if sb.RevLevel > disk.GoodOldRev {
+		isz, firstIno = uint32(sb.InodeSize), sb.FirstIno
 	}
 	blksMax := uint64(1)<<32 - 1
 	if sb.Is64Bit() {
 		blksMax = 1<<48 - 1
 	}
 	perBlock := uint32(0)
-	if l.inodeSize >= disk.GoodOldInodeSize && l.inodeSize <= bs {
-		perBlock = bs / l.inodeSize
+	if isz >= disk.GoodOldInodeSize && isz <= bs {
+		perBlock = bs / isz
 	}
+	bpg, ipg, blocks, first := sb.BlocksPerGroup, sb.InodesPerGroup, sb.BlocksCount(), uint64(sb.FirstDataBlock)
 	switch {
 	case sb.LogGroupsPerFlex > maxLogFlex:
 		return bad(sbWhere, "s_log_groups_per_flex %d out of range", sb.LogGroupsPerFlex)
 	case sb.InodesCount < 1:
 		return bad(sbWhere, "s_inodes_count 0")
-	case l.blocksCount < 1 || l.blocksCount > blksMax:
-		return bad(sbWhere, "s_blocks_count %d out of range", l.blocksCount)
+	case blocks < 1 || blocks > blksMax:
+		return bad(sbWhere, "s_blocks_count %d out of range", blocks)
 	case sb.LogClusterSize != sb.LogBlockSize:
 		return bad(sbWhere, "cluster size log %d differs from block size log %d without bigalloc", sb.LogClusterSize, sb.LogBlockSize)
 	case sb.ClustersPerGroup < 8 || sb.ClustersPerGroup > 8*bs:
 		return bad(sbWhere, "s_clusters_per_group %d out of range 8..%d", sb.ClustersPerGroup, 8*bs)
-	case l.bpg < 8 || l.bpg > 8*bs || l.bpg%8 != 0:
-		return bad(sbWhere, "s_blocks_per_group %d out of range 8..%d", l.bpg, 8*bs)
-	case l.bpg != sb.ClustersPerGroup:
-		return bad(sbWhere, "%d blocks per group differs from %d clusters per group", l.bpg, sb.ClustersPerGroup)
-	case l.inodeSize < disk.GoodOldInodeSize || l.inodeSize > bs || l.inodeSize&(l.inodeSize-1) != 0:
-		return bad(sbWhere, "inode size %d", l.inodeSize)
-	case l.ipg < perBlock || l.ipg > min(perBlock*(l.bpg-4), maxInodesPerGrp-perBlock, 8*bs) || l.ipg%8 != 0:
-		return bad(sbWhere, "s_inodes_per_group %d out of range", l.ipg)
-	case sb.RBlocksCount() > l.blocksCount/2:
-		return bad(sbWhere, "s_r_blocks_count %d exceeds half of %d blocks", sb.RBlocksCount(), l.blocksCount)
-	case l.rsvGdt > uint64(bs/4):
-		return bad(sbWhere, "s_reserved_gdt_blocks %d exceeds %d", l.rsvGdt, bs/4)
-	case l.rsvGdt != 0 && !sb.FeatureCompat.Has(disk.CompatResizeInode):
-		return bad(sbWhere, "s_reserved_gdt_blocks %d without resize_inode", l.rsvGdt)
+	case bpg < 8 || bpg > 8*bs || bpg%8 != 0:
+		return bad(sbWhere, "s_blocks_per_group %d out of range 8..%d", bpg, 8*bs)
+	case bpg != sb.ClustersPerGroup:
+		return bad(sbWhere, "%d blocks per group differs from %d clusters per group", bpg, sb.ClustersPerGroup)
+	case isz < disk.GoodOldInodeSize || isz > bs || isz&(isz-1) != 0:
+		return bad(sbWhere, "inode size %d", isz)
+	case ipg < perBlock || ipg > min(perBlock*(bpg-4), maxInodesPerGrp-perBlock, 8*bs) || ipg%8 != 0:
+		return bad(sbWhere, "s_inodes_per_group %d out of range", ipg)
+	case sb.RBlocksCount() > blocks/2:
+		return bad(sbWhere, "s_r_blocks_count %d exceeds half of %d blocks", sb.RBlocksCount(), blocks)
+	case uint32(sb.ReservedGdtBlocks) > bs/4:
+		return bad(sbWhere, "s_reserved_gdt_blocks %d exceeds %d", sb.ReservedGdtBlocks, bs/4)
+	case sb.ReservedGdtBlocks != 0 && !sb.FeatureCompat.Has(disk.CompatResizeInode):
+		return bad(sbWhere, "s_reserved_gdt_blocks %d without resize_inode", sb.ReservedGdtBlocks)
 	case sb.DescSize > maxDescSize || sb.DescSize&(sb.DescSize-1) != 0 || sb.Is64Bit() && sb.DescSize < disk.GroupDescSize64:
 		return bad(sbWhere, "s_desc_size %d", sb.DescSize)
-	case l.descSize != disk.GroupDescSize32 && l.descSize != disk.GroupDescSize64:
-		return unsupported(sbWhere, "group descriptor size %d (only 32 and 64)", l.descSize)
+	case sb.DescriptorSize() != disk.GroupDescSize32 && sb.DescriptorSize() != disk.GroupDescSize64:
+		return unsupported(sbWhere, "group descriptor size %d (only 32 and 64)", sb.DescriptorSize())
 	}
 	wantFirst := uint64(0)
 	if bs == disk.MinBlockSize {
 		wantFirst = 1
 	}
-	if l.firstData != wantFirst {
-		return bad(sbWhere, "s_first_data_block %d, want %d for %d-byte blocks", l.firstData, wantFirst, bs)
+	if first != wantFirst {
+		return bad(sbWhere, "s_first_data_block %d, want %d for %d-byte blocks", first, wantFirst, bs)
 	}
-	if l.blocksCount <= l.firstData {
-		return bad(sbWhere, "%d blocks", l.blocksCount)
+	if blocks <= first {
+		return bad(sbWhere, "%d blocks", blocks)
 	}
-	groups := (l.blocksCount - l.firstData + uint64(l.bpg) - 1) / uint64(l.bpg)
-	if groups*uint64(l.ipg) != uint64(sb.InodesCount) {
-		return bad(sbWhere, "s_inodes_count %d, want %d (%d groups of %d)", sb.InodesCount, groups*uint64(l.ipg), groups, l.ipg)
+	groups := (blocks - first + uint64(bpg) - 1) / uint64(bpg)
+	if groups*uint64(ipg) != uint64(sb.InodesCount) {
+		return bad(sbWhere, "s_inodes_count %d, want %d (%d groups of %d)", sb.InodesCount, groups*uint64(ipg), groups, ipg)
 	}
-	l.groups = uint32(groups)
-	if sb.RevLevel > goodOldRev && (l.firstIno < disk.GoodOldFirstIno || l.firstIno > sb.InodesCount) {
-		return bad(sbWhere, "s_first_ino %d out of range %d..%d", l.firstIno, disk.GoodOldFirstIno, sb.InodesCount)
+	if sb.RevLevel > disk.GoodOldRev && (firstIno < disk.GoodOldFirstIno || firstIno > sb.InodesCount) {
+		return bad(sbWhere, "s_first_ino %d out of range %d..%d", firstIno, disk.GoodOldFirstIno, sb.InodesCount)
 	}
-	if l.inodeSize > disk.GoodOldInodeSize {
-		hi := uint16(l.inodeSize - disk.GoodOldInodeSize)
+	if isz > disk.GoodOldInodeSize {
+		hi := uint16(isz - disk.GoodOldInodeSize)
 		for _, v := range []struct {
 			name string
 			val  uint16
@@ -202,19 +198,22 @@ func (c *checker) deriveLayout() error {
 			}
 		}
 	}
-	if sb.FreeBlocksCount() > l.blocksCount {
-		return bad(sbWhere, "%d free blocks of %d", sb.FreeBlocksCount(), l.blocksCount)
+	if sb.FreeBlocksCount() > blocks {
+		return bad(sbWhere, "%d free blocks of %d", sb.FreeBlocksCount(), blocks)
 	}
 	if sb.FreeInodesCount > sb.InodesCount {
 		return bad(sbWhere, "%d free inodes of %d", sb.FreeInodesCount, sb.InodesCount)
 	}
-	l.gdtBlocks = (groups*uint64(l.descSize) + uint64(bs) - 1) / uint64(bs)
-	l.itableBlocks = (uint64(l.ipg)*uint64(l.inodeSize) + uint64(bs) - 1) / uint64(bs)
-	if 1+l.gdtBlocks+l.rsvGdt >= uint64(l.bpg) {
-		return bad(sbWhere, "%d descriptor and %d reserved blocks do not fit a group of %d", l.gdtBlocks, l.rsvGdt, l.bpg)
+	geo, err := disk.GeometryOf(sb)
+	if err != nil {
+		return bad(sbWhere, "%v", err)
 	}
-	if end := int64(l.blocksCount) * int64(bs); c.size < end {
-		return bad(sbWhere, "%d blocks of %d bytes, but the image has only %d bytes", l.blocksCount, bs, c.size)
+	c.lay = geo
+	if 1+geo.GdtBlocks+geo.ReservedGdt >= uint64(bpg) {
+		return bad(sbWhere, "%d descriptor and %d reserved blocks do not fit a group of %d", geo.GdtBlocks, geo.ReservedGdt, bpg)
+	}
+	if end := int64(blocks) * int64(bs); c.size < end {
+		return bad(sbWhere, "%d blocks of %d bytes, but the image has only %d bytes", blocks, bs, c.size)
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ func (c *checker) checkConnectivity() error {
 	if !c.inodeUsed.test(disk.RootIno) || !c.inodeDir.test(disk.RootIno) {
 		return bad("root directory (inode 2)", "not allocated or not a directory")
 	}
-	reached := newBitset(uint64(c.lay.inodesCount) + 1)
+	reached := newBitset(uint64(c.lay.InodesCount) + 1)
 	reached.set(disk.RootIno)
 	for _, d := range c.dirs {
 		if err := c.connect(d.ino, reached, len(c.dirs)); err != nil {
@@ -50,14 +50,14 @@ func (c *checker) connect(ino uint32, reached bitset, limit int) error {
 // directory entries naming it (a directory's own "." and its
 // subdirectories' ".." included).
 func (c *checker) checkLinks() error {
-	indexed := newBitset(uint64(c.lay.inodesCount) + 1)
+	indexed := newBitset(uint64(c.lay.InodesCount) + 1)
 	for _, d := range c.dirs {
 		if d.indexed {
 			indexed.set(uint64(d.ino))
 		}
 	}
-	for ino := uint32(1); ino <= c.lay.inodesCount; ino++ {
-		if ino == disk.BadBlocksIno || ino > disk.RootIno && ino < c.lay.firstIno || ino == c.sb.OrphanFileInum ||
+	for ino := uint32(1); ino <= c.lay.InodesCount; ino++ {
+		if ino == disk.BadBlocksIno || ino > disk.RootIno && ino < c.lay.FirstIno || ino == c.sb.OrphanFileInum ||
 			!c.inodeUsed.test(uint64(ino)) {
 			continue
 		}

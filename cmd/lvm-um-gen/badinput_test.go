@@ -46,6 +46,43 @@ func writeTar(t *testing.T, path string, entries []tarEntry) {
 	}
 }
 
+// smallBase writes a small Yocto-like base under dir.
+func smallBase(t *testing.T, dir string) string {
+	t.Helper()
+	t.Setenv("TMPDIR", dir)
+	small := filepath.Join(dir, "small")
+	writeTree(t, small, map[string]string{"f": "a\n"})
+	base := filepath.Join(dir, "base.ext4")
+	mkfsImage(t, small, base, "8M")
+	return base
+}
+
+// generateRefused runs generate from base with rootfs into a new
+// directory out and checks it is bad input (exit 2) with one line naming
+// --rootfs and holding want, and that nothing was written.
+func generateRefused(t *testing.T, base, rootfs, out, want string) {
+	t.Helper()
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	a := &app{stdout: &stdout, stderr: &stderr, newBuilder: newEngineBuilder, getenv: func(string) string { return "" }}
+	code := a.run(context.Background(), []string{"generate", "--base", base, "--rootfs", rootfs, "--snapshot-size", "32MiB",
+		"-n", "v2", "-t", "d", "-o", filepath.Join(out, "a.mender"), "--image-out", filepath.Join(out, "a.ext4")})
+	if code != exitUsage {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	oneErrorLine(t, stderr.String())
+	for _, w := range []string{"--rootfs " + rootfs, want} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("stderr %q lacks %q", stderr.String(), w)
+		}
+	}
+	if es, _ := os.ReadDir(out); len(es) != 0 {
+		t.Fatalf("left behind %d files", len(es))
+	}
+}
+
 // TestBadRootfsExit2: a rootfs holding something ext4 cannot store is bad
 // input: exit 2, one line naming --rootfs and the problem, nothing
 // written. (Before issue 13 an xattr value of 4048 bytes on a 4 KiB-block
@@ -53,11 +90,7 @@ func writeTar(t *testing.T, path string, entries []tarEntry) {
 // number beyond ext4's 12-bit major silently became 0:0.)
 func TestBadRootfsExit2(t *testing.T) {
 	dir := t.TempDir()
-	t.Setenv("TMPDIR", dir)
-	small := filepath.Join(dir, "small")
-	writeTree(t, small, map[string]string{"f": "a\n"})
-	base := filepath.Join(dir, "base.ext4")
-	mkfsImage(t, small, base, "8M")
+	base := smallBase(t, dir)
 	reg := func(name string, pax map[string]string) tarEntry {
 		return tarEntry{hdr: tar.Header{Name: name, PAXRecords: pax}, data: "b\n"}
 	}
@@ -82,28 +115,9 @@ func TestBadRootfsExit2(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rootfs := filepath.Join(dir, "rootfs"+string(rune('a'+i))+".tar")
+			rootfs := filepath.Join(dir, fmt.Sprintf("rootfs%d.tar", i))
 			writeTar(t, rootfs, []tarEntry{{hdr: tar.Header{Name: "f"}, data: "a\n"}, c.entry})
-			out := filepath.Join(dir, "out"+string(rune('a'+i)))
-			if err := os.Mkdir(out, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			var stdout, stderr bytes.Buffer
-			a := &app{stdout: &stdout, stderr: &stderr, newBuilder: newEngineBuilder, getenv: func(string) string { return "" }}
-			code := a.run(context.Background(), []string{"generate", "--base", base, "--rootfs", rootfs, "--snapshot-size", "32MiB",
-				"-n", "v2", "-t", "d", "-o", filepath.Join(out, "a.mender"), "--image-out", filepath.Join(out, "a.ext4")})
-			if code != exitUsage {
-				t.Fatalf("exit %d, stderr %q", code, stderr.String())
-			}
-			oneErrorLine(t, stderr.String())
-			for _, want := range []string{"--rootfs " + rootfs, c.want} {
-				if !strings.Contains(stderr.String(), want) {
-					t.Errorf("stderr %q lacks %q", stderr.String(), want)
-				}
-			}
-			if es, _ := os.ReadDir(out); len(es) != 0 {
-				t.Fatalf("left behind %d files", len(es))
-			}
+			generateRefused(t, base, rootfs, filepath.Join(dir, fmt.Sprintf("out%d", i)), c.want)
 		})
 	}
 }
@@ -113,11 +127,7 @@ func TestBadRootfsExit2(t *testing.T) {
 // consistency check of the built image stopped the release with exit 1.)
 func TestTooManyHardLinksExit2(t *testing.T) {
 	dir := t.TempDir()
-	t.Setenv("TMPDIR", dir)
-	small := filepath.Join(dir, "small")
-	writeTree(t, small, map[string]string{"f": "a\n"})
-	base := filepath.Join(dir, "base.ext4")
-	mkfsImage(t, small, base, "8M")
+	base := smallBase(t, dir)
 	entries := []tarEntry{{hdr: tar.Header{Name: "f"}, data: "a\n"}}
 	for d := 0; d < 261; d++ {
 		entries = append(entries, tarEntry{hdr: tar.Header{Name: fmt.Sprintf("d%03d", d), Typeflag: tar.TypeDir, Mode: 0o755}})
@@ -127,22 +137,5 @@ func TestTooManyHardLinksExit2(t *testing.T) {
 	}
 	rootfs := filepath.Join(dir, "links.tar")
 	writeTar(t, rootfs, entries)
-	out := filepath.Join(dir, "out")
-	if err := os.Mkdir(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	a := &app{stdout: &stdout, stderr: &stderr, newBuilder: newEngineBuilder, getenv: func(string) string { return "" }}
-	code := a.run(context.Background(), []string{"generate", "--base", base, "--rootfs", rootfs, "--snapshot-size", "32MiB",
-		"-n", "v2", "-t", "d", "-o", filepath.Join(out, "a.mender")})
-	if code != exitUsage {
-		t.Fatalf("exit %d, stderr %q", code, stderr.String())
-	}
-	oneErrorLine(t, stderr.String())
-	if !strings.Contains(stderr.String(), "65251 hard links, more than ext4's 65000") {
-		t.Errorf("stderr %q", stderr.String())
-	}
-	if es, _ := os.ReadDir(out); len(es) != 0 {
-		t.Fatalf("left behind %d files", len(es))
-	}
+	generateRefused(t, base, rootfs, filepath.Join(dir, "out"), "65251 hard links, more than ext4's 65000")
 }

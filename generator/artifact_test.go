@@ -109,7 +109,8 @@ func TestGenerateArtifactReadsBack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("mender-artifact read: %v\n%s", err, out)
 	}
-	for _, s := range []string{`Name:\s+release-2`, `Type:\s+lvm-um`, `rootfs-image.checksum:\s+` + imageSum, `name:\s+rootfs`, `"predicted_cow_bytes": \d+`} {
+	for _, s := range []string{`Name:\s+release-2`, `Type:\s+lvm-um\n`, `Provides:(\s+\S+: \S+)*\s+rootfs-image.checksum:\s+` + imageSum,
+		`Depends:(\s+\S+: \S+)*\s+rootfs-image.checksum:\s+` + baseSum, `name:\s+rootfs\n`, `"predicted_cow_bytes": \d+`, `"lvm_um_manifest": "[A-Za-z0-9+/=]+"`} {
 		if !regexp.MustCompile(s).Match(out) {
 			t.Errorf("mender-artifact read lacks %q:\n%s", s, out)
 		}

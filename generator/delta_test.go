@@ -143,7 +143,7 @@ func TestGenerateDelta(t *testing.T) {
 	if err != nil {
 		t.Fatalf("mender-artifact read: %v\n%s", err, out)
 	}
-	for _, s := range []string{`Type:\s+lvm-um-delta`, `Depends:\s+rootfs-image.checksum:\s+` + baseSum, `Provides:[\s\S]*rootfs-image.checksum:\s+` + imageSum,
+	for _, s := range []string{`Type:\s+lvm-um-delta`, `Depends:\s+rootfs-image.checksum:\s+` + baseSum, `Provides:(\s+\S+: \S+)*\s+rootfs-image.checksum:\s+` + imageSum,
 		`name:\s+rootfs.simg`, `"lvm_um_manifest": "`} {
 		if !regexp.MustCompile(s).Match(out) {
 			t.Errorf("mender-artifact read lacks %q:\n%.3000s", s, out)

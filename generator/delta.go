@@ -54,7 +54,7 @@ func deltaExtents(man *manifest.Manifest, bs uint32) []sparse.Extent {
 func writeDelta(ctx context.Context, imagePath string, man *manifest.Manifest, path string) (int64, error) {
 	bs, err := sparseBlockSize(man.ImageBytes)
 	if err != nil {
-		return 0, err
+		return 0, &InputError{Input: "--delta", Err: err}
 	}
 	img, err := os.Open(imagePath)
 	if err != nil {

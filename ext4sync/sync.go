@@ -157,7 +157,11 @@ func syncWith(f *fs.FS, src *tree.Tree, o Options, rec *recorder) (*Result, erro
 		return nil, fmt.Errorf("ext4sync: read image tree: %w", err)
 	}
 	progress(o, PhaseRead, 1, 1)
-	p, err := plan.Make(oldState, fitTimes(f, src))
+	want := fitTimes(f, src)
+	if err := checkFit(f, want); err != nil {
+		return nil, fmt.Errorf("ext4sync: %w", err)
+	}
+	p, err := plan.Make(oldState, want)
 	if err != nil {
 		return nil, fmt.Errorf("ext4sync: plan: %w", err)
 	}

@@ -97,6 +97,14 @@ func classifyEngineError(req generator.BuildRequest, err error) error {
 		return &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: fmt.Errorf("does not fit in the base image's filesystem: %w", err)}
 	case errors.Is(err, plan.ErrTree):
 		return &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: err}
+	case errors.Is(err, ext4sync.ErrUnfit):
+		// A feature the base lacks or a limit of its block size: the
+		// message names the path and the feature.
+		var u *ext4sync.UnfitError
+		if errors.As(err, &u) {
+			err = u
+		}
+		return &generator.InputError{Input: "--rootfs " + req.RootfsPath, Err: err}
 	case errors.Is(err, xattr.ErrNoSpace), errors.Is(err, xattr.ErrName), errors.Is(err, xattr.ErrACL):
 		// The base passed the consistency check before the sync read it,
 		// so an xattr that cannot be laid out or encoded is the rootfs's.

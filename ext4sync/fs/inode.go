@@ -105,7 +105,8 @@ func (f *FS) WriteInode(ino uint32, in *disk.Inode) error {
 }
 
 // NewInode returns a blank inode sized for this filesystem: i_extra_isize
-// set (s_want_extra_isize, else 32) and the in-inode xattr area zeroed.
+// set (s_want_extra_isize, else 32, and at least s_min_extra_isize under
+// extra_isize) and the in-inode xattr area zeroed.
 func (f *FS) NewInode() *disk.Inode {
 	in := new(disk.Inode)
 	isz := int(f.geo.InodeSize)
@@ -113,6 +114,10 @@ func (f *FS) NewInode() *disk.Inode {
 		extra := int(f.sb.WantExtraIsize)
 		if extra == 0 || extra%4 != 0 {
 			extra = extraIsizeDefault
+		}
+		// Under extra_isize every inode has at least s_min_extra_isize.
+		if m := int(f.sb.MinExtraIsize); f.sb.FeatureRoCompat.Has(disk.RoCompatExtraIsize) && m%4 == 0 && extra < m {
+			extra = m
 		}
 		extra = min(extra, isz-disk.GoodOldInodeSize)
 		in.ExtraIsize = uint16(extra)

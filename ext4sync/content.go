@@ -35,8 +35,8 @@ import (
 type contentFile struct {
 	in      *plan.Inode
 	ino     uint32
-	blocks  []uint64  // block digests at the filesystem's block size
-	same    file.Same // blocks the image inode held byte for byte (nil: not compared)
+	blocks  tree.Digests // block digests at the filesystem's block size
+	same    file.Same    // blocks the image inode held byte for byte (nil: not compared)
 	how     fs.Rewrite
 	wasHeld bool // the inode was held (edited) before its layout
 	st      file.ContentStats
@@ -113,7 +113,7 @@ func (a *applier) digest(files map[plan.Ref]*contentFile) error {
 		if err != nil {
 			return err
 		}
-		d, same, err := cmp.Compare(r, cf.in.Node.Size, old)
+		d, same, err := cmp.Compare(cf.in.Node, r, old)
 		if err != nil {
 			return fmt.Errorf("ext4sync: read source contents: %s: %w", displayPath(cf.in.Node.Path), err)
 		}
@@ -124,7 +124,7 @@ func (a *applier) digest(files map[plan.Ref]*contentFile) error {
 		return err
 	}
 	for _, cf := range files {
-		if cf.blocks == nil {
+		if cf.blocks.Unit == 0 {
 			return fmt.Errorf("ext4sync: source gave no content for %s (%d bytes)", displayPath(cf.in.Node.Path), cf.in.Node.Size)
 		}
 	}
@@ -151,8 +151,8 @@ func (a *applier) comparable(cf *contentFile) (*file.Inode, error) {
 
 // setDigests stores a file's digests at the filesystem's block size.
 func (a *applier) setDigests(cf *contentFile, d tree.Digests, bs int) error {
-	if want := (cf.in.Node.Size + tree.DigestUnit - 1) / tree.DigestUnit; int64(len(d)) != want {
-		return fmt.Errorf("ext4sync: source gave %d content digests for %s (%d bytes)", len(d), displayPath(cf.in.Node.Path), cf.in.Node.Size)
+	if want := (cf.in.Node.Size + tree.DigestUnit - 1) / tree.DigestUnit; d.N != want || (d.Unit != 0 && d.Unit != tree.DigestUnit) {
+		return fmt.Errorf("ext4sync: source gave %d content digests of %d bytes for %s (%d bytes)", d.N, d.Unit, displayPath(cf.in.Node.Path), cf.in.Node.Size)
 	}
 	cf.blocks = d.Blocks(bs)
 	return nil
@@ -259,7 +259,7 @@ func (a *applier) fillOne(cf *contentFile, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	st, err := h.in.Fill(r, cf.blocks, cf.in.Node.Size)
+	st, err := h.in.Fill(cf.in.Node, r, cf.blocks)
 	if err != nil {
 		return fmt.Errorf("ext4sync: write content of inode %d (%s): %w", cf.ino, displayPath(path), err)
 	}

@@ -2,8 +2,10 @@ package file
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"sync"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/extent"
@@ -23,27 +25,42 @@ var windows = sync.Pool{New: func() any { b := make([]byte, contentWindow); retu
 func getWindow() *[]byte  { return windows.Get().(*[]byte) }
 func putWindow(b *[]byte) { windows.Put(b) }
 
-// Same says, per logical block of a regular file, whether the inode
-// already holds the new content's bytes there, byte for byte (Compare).
-type Same []uint64
+// Same says which logical blocks of a regular file the inode already
+// holds with the new content's bytes, byte for byte (Compare), as
+// ascending runs: its size follows the blocks found equal, not the file's
+// size. A nil Same means "not compared".
+type Same []blockRun
+
+// blockRun is the logical blocks [first, first+n).
+type blockRun struct{ first, n int64 }
 
 // Has reports whether logical block lb is the same.
-func (s Same) Has(lb int) bool {
-	return lb/64 < len(s) && s[lb/64]&(1<<(lb%64)) != 0
+func (s Same) Has(lb int64) bool {
+	k := sort.Search(len(s), func(k int) bool { return s[k].first+s[k].n > lb })
+	return k < len(s) && lb >= s[k].first
 }
 
-func (s Same) set(lb int) { s[lb/64] |= 1 << (lb % 64) }
+// add marks logical block lb, which comes after every block marked so far.
+func (s *Same) add(lb int64) {
+	if k := len(*s); k > 0 && (*s)[k-1].first+(*s)[k-1].n == lb {
+		(*s)[k-1].n++
+		return
+	}
+	*s = append(*s, blockRun{first: lb, n: 1})
+}
 
 // All reports whether every non-zero block of blocks (block digests) is
 // the same.
-func (s Same) All(blocks []uint64) bool {
-	for lb, d := range blocks {
-		if d != 0 && !s.Has(lb) {
-			return false
+func (s Same) All(blocks tree.Digests) bool {
+	return blocks.Each(func(lb int64, _ uint64) error {
+		if !s.Has(lb) {
+			return errNotSame
 		}
-	}
-	return true
+		return nil
+	}) == nil
 }
+
+var errNotSame = errors.New("not the same")
 
 // Comparer reads new content once for both of the content passes' first
 // needs: its digests, and which blocks an inode already holds. It keeps
@@ -52,47 +69,47 @@ type Comparer struct {
 	buf, old []byte
 }
 
-// Compare reads exactly size bytes of new content from r and returns their
-// digests (as tree.DigestReader does) and, when i is not nil, which of
-// i's logical blocks hold those bytes already where i maps them (an
-// initialized block equal to the new block, zero-padded past size). It
-// reads i's mapped blocks in runs and changes nothing.
-func (c *Comparer) Compare(r io.Reader, size int64, i *Inode) (tree.Digests, Same, error) {
+// Compare reads n's content from r (tree.ReadSpans: holes n.Data shows
+// are passed over, not read, when r can skip) and returns its digests (as
+// tree.DigestContent does) and, when i is not nil, which of i's logical
+// blocks hold those bytes already where i maps them (an initialized block
+// equal to the new block, zero-padded past the size). It reads i's mapped
+// blocks in runs and changes nothing.
+func (c *Comparer) Compare(n *tree.Node, r io.Reader, i *Inode) (tree.Digests, Same, error) {
+	size := n.Size
 	if size < 0 {
-		return nil, nil, fmt.Errorf("tree: negative content size %d", size)
+		return tree.Digests{}, nil, fmt.Errorf("tree: negative content size %d", size)
 	}
 	if c.buf == nil {
 		c.buf, c.old = make([]byte, contentWindow), make([]byte, contentWindow)
 	}
-	d := make(tree.Digests, 0, (size+tree.DigestUnit-1)/tree.DigestUnit)
+	d := tree.Digests{Unit: tree.DigestUnit, N: (size + tree.DigestUnit - 1) / tree.DigestUnit}
 	var same Same
-	var bs int64
+	bs, align := int64(0), int64(tree.DigestUnit)
 	if i != nil && i.ext != nil {
 		bs = int64(i.fs.BlockSize())
-		same = make(Same, ((size+bs-1)/bs+63)/64)
+		align = bs
+		same = Same{}
 	}
-	for pos := int64(0); pos < size; {
-		m := min(int64(contentWindow), size-pos)
-		buf := c.buf[:m]
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, nil, fmt.Errorf("read content at byte %d of %d: %w", pos, size, err)
-		}
+	err := tree.ReadSpans(n, r, align, c.buf, func(pos int64, buf []byte) error {
+		m := int64(len(buf))
 		for off := int64(0); off < m; off += tree.DigestUnit {
-			d = append(d, tree.DigestUnitOf(buf[off:min(off+tree.DigestUnit, m)])) // zero-padded
+			d.Add((pos+off)/tree.DigestUnit, tree.DigestUnitOf(buf[off:min(off+tree.DigestUnit, m)])) // zero-padded
 		}
 		if same != nil {
-			if err := c.sameBlocks(i, same, pos, m, bs); err != nil {
-				return nil, nil, err
-			}
+			return c.sameBlocks(i, &same, pos, m, bs)
 		}
-		pos += m
+		return nil
+	})
+	if err != nil {
+		return tree.Digests{}, nil, err
 	}
 	return d, same, nil
 }
 
 // sameBlocks compares the window of m new bytes at content byte pos (in
 // c.buf) with the blocks i maps there, marking the equal ones in same.
-func (c *Comparer) sameBlocks(i *Inode, same Same, pos, m, bs int64) error {
+func (c *Comparer) sameBlocks(i *Inode, same *Same, pos, m, bs int64) error {
 	nb := (m + bs - 1) / bs
 	clear(c.buf[m : nb*bs]) // zero-pad the last block
 	lb0 := uint32(pos / bs)
@@ -107,7 +124,7 @@ func (c *Comparer) sameBlocks(i *Inode, same Same, pos, m, bs int64) error {
 		for k := int64(0); k < int64(run.Len); k++ {
 			at := (int64(run.Logical-lb0) + k) * bs
 			if bytes.Equal(old[k*bs:(k+1)*bs], c.buf[at:at+bs]) {
-				same.set(int(run.Logical) + int(k))
+				same.add(int64(run.Logical) + k)
 			}
 		}
 	}

@@ -33,7 +33,7 @@ func TestCompareMarksBlocksInPlace(t *testing.T) {
 			{"shrunk", bytes.Clone(old[:100*bs+7]), []int{100}},
 			{"hole filled", fill(old, 45*bs, 1), nil},
 		} {
-			d, same, err := cmp.Compare(bytes.NewReader(c.new), int64(len(c.new)), in)
+			d, same, err := cmp.Compare(&tree.Node{Size: int64(len(c.new))}, bytes.NewReader(c.new), in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -45,11 +45,11 @@ func TestCompareMarksBlocksInPlace(t *testing.T) {
 				t.Fatalf("%s: digests differ from DigestReader's", c.name)
 			}
 			blocks := d.Blocks(bs)
-			for lb := range blocks {
+			for lb := 0; int64(lb) < blocks.N; lb++ {
 				mapped := lb <= 300 && (lb < 40 || lb >= 50) // block 300 is the short tail; old's holes are not mapped
 				differs := contains(c.diff, lb) || lb >= 301 || (c.name == "hole filled" && lb == 45)
-				if wantSame := mapped && !differs && blocks[lb] != 0; same.Has(lb) != wantSame {
-					t.Errorf("%s: block %d same=%v, want %v", c.name, lb, same.Has(lb), wantSame)
+				if wantSame := mapped && !differs && blocks.At(int64(lb)) != 0; same.Has(int64(lb)) != wantSame {
+					t.Errorf("%s: block %d same=%v, want %v", c.name, lb, same.Has(int64(lb)), wantSame)
 				}
 			}
 			if all := same.All(blocks); all != (c.name == "same") {
@@ -68,11 +68,11 @@ func TestCompareMarksBlocksInPlace(t *testing.T) {
 			}
 		}
 		// A file with no image inode behind it is only digested.
-		d, same, err := cmp.Compare(bytes.NewReader(old), int64(len(old)), nil)
-		if err != nil || same != nil || len(d) != (len(old)+tree.DigestUnit-1)/tree.DigestUnit {
-			t.Errorf("no inode: %d digests, same %v, err %v", len(d), same, err)
+		d, same, err := cmp.Compare(&tree.Node{Size: int64(len(old))}, bytes.NewReader(old), nil)
+		if err != nil || same != nil || d.N != int64(len(old)+tree.DigestUnit-1)/tree.DigestUnit {
+			t.Errorf("no inode: %d digests, same %v, err %v", d.N, same, err)
 		}
-		if _, _, err := cmp.Compare(bytes.NewReader(old[:10]), int64(len(old)), in); err == nil {
+		if _, _, err := cmp.Compare(&tree.Node{Size: int64(len(old))}, bytes.NewReader(old[:10]), in); err == nil {
 			t.Error("short content accepted")
 		}
 	})

@@ -2,6 +2,7 @@ package file
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/extent"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
@@ -68,13 +69,15 @@ type layout struct {
 }
 
 // Layout places a regular file's new content of size bytes whose block
-// digests (tree.Digests.Blocks at the filesystem's block size; 0 for an
-// all-zero block) are blocks, as o says. New blocks are o.Reuse's
+// digests (tree.Digests.Blocks at the filesystem's block size; blocks not
+// in it are all zeros) are blocks, as o says. New blocks are o.Reuse's
 // answer, else come from fs.AllocBlocks, each run's goal right after the
 // previous mapped block (else the Placement's choice); blocks past the new
 // size, and blocks under holes, are freed once the new extent tree is
-// stored. i_size and i_blocks are updated; no data is written.
-func (i *Inode) Layout(blocks []uint64, size int64, o LayoutOptions) (ContentStats, error) {
+// stored. i_size and i_blocks are updated; no data is written. The work
+// follows the blocks that hold data and the old mapping, not the size: a
+// hole of any length costs one step.
+func (i *Inode) Layout(blocks tree.Digests, size int64, o LayoutOptions) (ContentStats, error) {
 	if i.kind != tree.Regular {
 		return ContentStats{}, kindf(i.ino, "write content", i.kind)
 	}
@@ -83,15 +86,28 @@ func (i *Inode) Layout(blocks []uint64, size int64, o LayoutOptions) (ContentSta
 	if size < 0 || nblocks > maxLogical {
 		return ContentStats{}, fmtInvalid("inode %d: content size %d cannot be stored", i.ino, size)
 	}
-	if int64(len(blocks)) != nblocks {
-		return ContentStats{}, fmtInvalid("inode %d: %d block digests for %d bytes (%d blocks)", i.ino, len(blocks), size, nblocks)
+	if blocks.N != nblocks || blocks.Unit != int(bs) {
+		return ContentStats{}, fmtInvalid("inode %d: %d block digests of %d bytes for %d bytes (%d blocks)", i.ino, blocks.N, blocks.Unit, size, nblocks)
 	}
 	if i.ext == nil {
 		i.setEmptyExtents()
 	}
 	l := &layout{i: i, how: o.How, reuse: o.Reuse}
-	for lb, d := range blocks {
-		if err := l.block(uint32(lb), d); err != nil {
+	next := int64(0)
+	err := blocks.Each(func(lb int64, d uint64) error {
+		if lb > next {
+			if err := l.hole(uint32(next), uint32(lb)); err != nil {
+				return err
+			}
+		}
+		next = lb + 1
+		return l.block(uint32(lb), d)
+	})
+	if err != nil {
+		return l.st, err
+	}
+	if next < nblocks {
+		if err := l.hole(uint32(next), uint32(nblocks)); err != nil {
 			return l.st, err
 		}
 	}
@@ -125,6 +141,26 @@ func (i *Inode) Layout(blocks []uint64, size int64, o LayoutOptions) (ContentSta
 	return l.st, nil
 }
 
+// hole places the all-zero logical blocks [from, to): no block; the old
+// blocks mapped there are freed (a relocation frees them all anyway).
+func (l *layout) hole(from, to uint32) error {
+	if err := l.flush(); err != nil {
+		return err
+	}
+	if l.how == fs.Relocate {
+		return nil
+	}
+	maps := l.i.ext.Mappings
+	k := sort.Search(len(maps), func(k int) bool { return maps[k].End() > uint64(from) })
+	for ; k < len(maps) && uint64(maps[k].Logical) < uint64(to); k++ {
+		m := maps[k]
+		s := max(m.Logical, from)
+		e := min(m.End(), uint64(to))
+		l.addFree(m.Physical+uint64(s-m.Logical), e-uint64(s))
+	}
+	return nil
+}
+
 // block places logical block lb, whose new content has digest d.
 func (l *layout) block(lb uint32, d uint64) error {
 	phys, uninit, ok := l.i.ext.Lookup(lb)
@@ -134,7 +170,7 @@ func (l *layout) block(lb uint32, d uint64) error {
 	switch {
 	case d == 0:
 		if ok {
-			l.addFree(phys)
+			l.addFree(phys, 1)
 		}
 		return l.flush()
 	case !ok:
@@ -213,14 +249,15 @@ func (l *layout) addMap(lb uint32, phys uint64, n uint32) {
 	l.prevPhys = phys + uint64(n) - 1
 }
 
-// addFree records one old data block to free once the new tree is stored.
-func (l *layout) addFree(phys uint64) {
-	l.st.BlocksFreed++
+// addFree records n old data blocks from phys on to free once the new
+// tree is stored.
+func (l *layout) addFree(phys, n uint64) {
+	l.st.BlocksFreed += n
 	if k := len(l.free); k > 0 && l.free[k-1].Start+l.free[k-1].Len == phys {
-		l.free[k-1].Len++
+		l.free[k-1].Len += n
 		return
 	}
-	l.free = append(l.free, fs.Extent{Start: phys, Len: 1})
+	l.free = append(l.free, fs.Extent{Start: phys, Len: n})
 }
 
 // freeTail records the old blocks at or past logical block end.

@@ -9,9 +9,9 @@ import (
 const permMask = disk.ModePermMask
 
 // Node returns the inode's metadata as a tree.Node with Path and LinkID left
-// empty: Kind, Mode (07777), UID, GID, Mtime, Size (regular files), Target
-// (symlinks), Major/Minor (devices) and Xattrs (VFS names and encodings,
-// sorted by name).
+// empty: Kind, Mode (07777), UID, GID, Mtime, Size and Data (regular
+// files), Target (symlinks), Major/Minor (devices) and Xattrs (VFS names
+// and encodings, sorted by name).
 func (i *Inode) Node() (*tree.Node, error) {
 	n := &tree.Node{
 		Kind: i.kind,
@@ -23,6 +23,7 @@ func (i *Inode) Node() (*tree.Node, error) {
 	switch i.kind {
 	case tree.Regular:
 		n.Size = i.Size()
+		n.Data = i.DataSegments()
 	case tree.Symlink:
 		t, err := i.Target()
 		if err != nil {

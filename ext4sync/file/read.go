@@ -63,8 +63,55 @@ func (i *Inode) lookup(lblk uint32) (uint64, bool, bool) {
 	return i.ext.Lookup(lblk)
 }
 
-// NewReader reads a regular file's whole content (Size bytes).
-func (i *Inode) NewReader() io.Reader { return io.NewSectionReader(i, 0, i.Size()) }
+// NewReader reads a regular file's whole content (Size bytes). It can
+// Skip a hole (tree.Skipper) without reading its zeros.
+func (i *Inode) NewReader() io.Reader { return skipReader{io.NewSectionReader(i, 0, i.Size())} }
+
+// skipReader is a section of a file that passes over holes by seeking.
+type skipReader struct{ *io.SectionReader }
+
+// Skip passes over n bytes.
+func (r skipReader) Skip(n int64) error {
+	pos, err := r.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	if n < 0 || pos+n > r.Size() {
+		return io.ErrUnexpectedEOF
+	}
+	_, err = r.Seek(n, io.SeekCurrent)
+	return err
+}
+
+// DataSegments are the byte ranges of a regular file that its initialized
+// extents map, merged and cut at Size, as tree.Node.Data has them: nil
+// when they cover the whole file, empty when it is all hole.
+func (i *Inode) DataSegments() []tree.Segment {
+	size := i.Size()
+	if i.kind != tree.Regular || size == 0 {
+		return nil
+	}
+	bs := int64(i.fs.BlockSize())
+	segs := []tree.Segment{}
+	if i.ext != nil {
+		for _, m := range i.ext.Mappings {
+			off := int64(m.Logical) * bs
+			if m.Uninit || off >= size {
+				continue
+			}
+			end := min(off+int64(m.Len)*bs, size)
+			if k := len(segs); k > 0 && segs[k-1].Off+segs[k-1].Len == off {
+				segs[k-1].Len = end - segs[k-1].Off
+				continue
+			}
+			segs = append(segs, tree.Segment{Off: off, Len: end - off})
+		}
+	}
+	if len(segs) == 1 && segs[0].Off == 0 && segs[0].Len == size {
+		return nil
+	}
+	return segs
+}
 
 // DataExtents lists the physical runs holding a regular file's initialized
 // data, in logical order (nil for a file without an extent tree).

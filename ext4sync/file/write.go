@@ -32,6 +32,6 @@ func (i *Inode) WriteContent(r io.Reader, size int64) (ContentStats, error) {
 	if err != nil {
 		return st, err
 	}
-	fst, err := i.Fill(bytes.NewReader(buf.Bytes()), blocks, size)
+	fst, err := i.Fill(&tree.Node{Size: size}, bytes.NewReader(buf.Bytes()), blocks)
 	return st.add(fst), err
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -49,7 +50,7 @@ func (c *contents) one(n *tree.Node, fn func(n *tree.Node, r io.Reader) error) e
 		return fmt.Errorf("source: open %s: %w", display(n.Path), err)
 	}
 	defer f.Close()
-	cr := &countingReader{r: io.LimitReader(f, n.Size)}
+	cr := &fileReader{f: f, left: n.Size}
 	if err := fn(n, cr); err != nil {
 		return err
 	}
@@ -78,14 +79,38 @@ func (c *contents) one(n *tree.Node, fn func(n *tree.Node, r io.Reader) error) e
 	return nil
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
+// fileReader reads a file's first left bytes and counts them. It can
+// Skip (tree.Skipper) a hole the file's data segments show, seeking past
+// it instead of reading its zeros, so a sparse file costs what its data
+// costs, whatever its size.
+type fileReader struct {
+	f    *os.File
+	left int64 // bytes still to give or skip
+	n    int64 // bytes given or skipped
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	m, err := c.r.Read(p)
+func (c *fileReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	m, err := c.f.Read(p)
 	c.n += int64(m)
+	c.left -= int64(m)
 	return m, err
+}
+
+// Skip passes over n bytes (a hole) with a seek.
+func (c *fileReader) Skip(n int64) error {
+	if n < 0 || n > c.left {
+		return fmt.Errorf("skip %d bytes with %d left: %w", n, c.left, io.ErrUnexpectedEOF)
+	}
+	if _, err := c.f.Seek(n, io.SeekCurrent); err != nil {
+		return err
+	}
+	c.n += n
+	c.left -= n
+	return nil
 }

@@ -34,7 +34,7 @@ type contents struct {
 func (c *contents) Digests(n *tree.Node) (tree.Digests, error) {
 	d, ok := c.digests[n.Path]
 	if !ok {
-		return nil, fmt.Errorf("tarsource: %s: %s holds no content", c.archive, display(n.Path))
+		return tree.Digests{}, fmt.Errorf("tarsource: %s: %s holds no content", c.archive, display(n.Path))
 	}
 	return d, nil
 }

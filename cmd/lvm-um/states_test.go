@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -53,6 +54,19 @@ func TestQueries(t *testing.T) {
 	}
 	if calls := d.calls(); len(calls) != 1 || calls[0] != "" {
 		t.Errorf("queries ran commands: %q", calls)
+	}
+	// With a config: the reboot states (never called, the module answers
+	// Automatic) succeed and do nothing.
+	if err := os.WriteFile(d.cfgPath, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, state := range []string{"ArtifactReboot", "ArtifactRollbackReboot"} {
+		if r := d.runState(state, t.TempDir()); r.code != 0 || r.stdout != "" || r.stderr != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", state, r.code, r.stdout, r.stderr)
+		}
+	}
+	if calls := d.calls(); len(calls) != 1 || calls[0] != "" {
+		t.Errorf("reboot states ran commands: %q", calls)
 	}
 }
 

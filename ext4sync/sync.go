@@ -46,8 +46,8 @@ const (
 // Options tune a sync.
 type Options struct {
 	// Placement chooses where new blocks and inodes go; nil leaves the
-	// FS's own (fs.DefaultPlacement). Only SyncImage uses it: Sync takes
-	// an FS already opened with its placement.
+	// FS's own (fs.DefaultPlacement). Only SyncImage and SyncOverlay use
+	// it: Sync takes an FS already opened with its placement.
 	Placement fs.Placement
 	// SourceDateEpoch, when set, is the atime/ctime/crtime of every inode
 	// the sync writes; otherwise those follow the inode's mtime.
@@ -58,6 +58,9 @@ type Options struct {
 	// path of every phase, and its error is returned as is (the image is
 	// then half written and must be discarded; SyncImage writes nothing).
 	Context context.Context
+	// SpillDir is where SyncImage's and SyncOverlay's overlay keeps the
+	// changed blocks that do not fit in memory; "" means os.TempDir().
+	SpillDir string
 }
 
 // Result summarizes a sync.
@@ -92,11 +95,39 @@ func SyncImage(basePath string, src *tree.Tree, outPath string, o Options) (*Res
 	} else if same {
 		return nil, fmt.Errorf("ext4sync: output %s is the base image %s, which is never modified", outPath, basePath)
 	}
-	dev, err := overlay.Open(basePath, overlay.Options{})
+	res, dev, err := SyncOverlay(basePath, src, o)
 	if err != nil {
-		return nil, fmt.Errorf("ext4sync: open base %s: %w", basePath, err)
+		return nil, err
 	}
 	defer dev.Close()
+	if err := dev.WriteFile(outPath); err != nil {
+		return nil, fmt.Errorf("ext4sync: write %s: %w", outPath, err)
+	}
+	return res, nil
+}
+
+// SyncOverlay is SyncImage without an output file: it returns the
+// copy-on-write overlay the sync wrote (the base image at basePath synced
+// to src, everything else read from the base), for the caller to read,
+// stream or write out, and close. Once it is returned nothing writes it,
+// so any number of goroutines may read it at once. On error nothing is
+// left open.
+func SyncOverlay(basePath string, src *tree.Tree, o Options) (*Result, *overlay.Device, error) {
+	dev, err := overlay.Open(basePath, overlay.Options{TempDir: o.SpillDir})
+	if err != nil {
+		return nil, nil, fmt.Errorf("ext4sync: open base %s: %w", basePath, err)
+	}
+	res, err := syncDevice(dev, basePath, src, o)
+	if err != nil {
+		dev.Close()
+		return nil, nil, err
+	}
+	return res, dev, nil
+}
+
+// syncDevice syncs the filesystem on dev, an overlay of the base image at
+// basePath, to src.
+func syncDevice(dev *overlay.Device, basePath string, src *tree.Tree, o Options) (*Result, error) {
 	if at, ok := o.Placement.(DeviceAttacher); ok {
 		if err := at.Attach(dev); err != nil {
 			return nil, fmt.Errorf("ext4sync: placement: %w", err)
@@ -115,9 +146,6 @@ func SyncImage(basePath string, src *tree.Tree, outPath string, o Options) (*Res
 	setKinds(f, res.Touched)
 	res.Differs = []written.Range{} // known, even when empty
 	dev.Changed(func(off, n int64) { res.Differs = append(res.Differs, written.Range{Off: off, Len: n}) })
-	if err := dev.WriteFile(outPath); err != nil {
-		return nil, fmt.Errorf("ext4sync: write %s: %w", outPath, err)
-	}
 	return res, nil
 }
 

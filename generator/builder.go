@@ -10,7 +10,7 @@ import (
 // the ext4sync engine in the product and a fake in tests; the generator
 // depends on nothing else of it.
 //
-// cmd/lvm-um-gen adapts ext4sync.SyncImage to it (engine.go there).
+// cmd/lvm-um-gen adapts ext4sync.SyncOverlay to it (engine.go there).
 type Builder interface {
 	Build(ctx context.Context, req BuildRequest) (*BuildResult, error)
 }
@@ -19,11 +19,11 @@ type Builder interface {
 type BuildRequest struct {
 	BasePath   string // the previously shipped image; read only
 	RootfsPath string // the new rootfs (a directory, or what the engine's sources accept)
-	// ImagePath is where the new image goes. It does not exist yet; the
-	// builder creates it with the base's size (the generator deletes it
-	// on failure or interruption).
-	ImagePath string
-	Geometry  Geometry // the cost model the placement should minimise
+	// WorkDir is a private directory the builder may keep temporary files
+	// in (the engine's overlay spills changed blocks there); the generator
+	// removes it when it is done with the image.
+	WorkDir  string
+	Geometry Geometry // the cost model the placement should minimise
 	// SourceDateEpoch, when set, is the time the builder stamps where the
 	// rootfs gives none (inode ctime/atime), for reproducible images.
 	SourceDateEpoch *int64
@@ -35,6 +35,10 @@ type BuildRequest struct {
 // knows of what it wrote, which the generator measures from instead of
 // finding it again.
 type BuildResult struct {
+	// Image is the new image, the base's size. The generator reads it
+	// (from several goroutines at once), writes it out only when a file
+	// is needed, and closes it.
+	Image Image
 	Files FileCounts
 	// Differs lists the byte ranges of the new image that may differ from
 	// the base (the engine's overlay knows them); the generator reads the

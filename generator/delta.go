@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math/bits"
 	"os"
 
@@ -47,20 +48,15 @@ func deltaExtents(man *manifest.Manifest, bs uint32) []sparse.Extent {
 }
 
 // writeDelta writes the delta payload to path: the Android sparse image of
-// imagePath (in the run's work directory) holding exactly the manifest's changed chunks (FILL where a
+// the new image holding exactly the manifest's changed chunks (FILL where a
 // block is one repeated 4-byte pattern, RAW otherwise) and DONT_CARE, "as
 // the base", everywhere else. It reads only the changed chunks and returns
 // the payload's size.
-func writeDelta(ctx context.Context, imagePath string, man *manifest.Manifest, path string) (int64, error) {
+func writeDelta(ctx context.Context, img io.ReaderAt, man *manifest.Manifest, path string) (int64, error) {
 	bs, err := sparseBlockSize(man.ImageBytes)
 	if err != nil {
 		return 0, &InputError{Input: "--delta", Err: err}
 	}
-	img, err := os.Open(imagePath)
-	if err != nil {
-		return 0, err
-	}
-	defer img.Close()
 	h, chunks, err := sparse.Plan(img, man.ImageBytes, bs, deltaExtents(man, bs))
 	if err != nil {
 		return 0, fmt.Errorf("delta payload: %w", err)

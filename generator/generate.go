@@ -242,13 +242,16 @@ func checkRegular(path string) error {
 // measured is a built image and what it costs.
 type measured struct {
 	report *Report
-	image  string
+	image  string // the image file, "" when none was written
+	img    Image  // the new image, open until the caller closes it
 	m      *measurement
 }
 
-// buildAndMeasure runs the builder into dir/rootfs and compares the result
-// with the base, building the base manifest too when withManifest.
-func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, withManifest bool) (*measured, error) {
+// buildAndMeasure runs the builder and compares the result with the base.
+// With withManifest it also hashes the base chunk by chunk for the base
+// manifest. image, when not nil, is the file the new image is written to
+// (only generate needs one: the full payload, --image-out).
+func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, withManifest bool, image *imageFile) (*measured, error) {
 	basePath, cleanup, err := basesource.Resolve(o.BasePath, basesource.Options{TempDir: dir, VerifyKey: o.BaseVerifyKey})
 	if err != nil {
 		if errors.Is(err, basesource.ErrInvalid) {
@@ -257,40 +260,57 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, wit
 		return nil, err
 	}
 	defer cleanup()
+	var chunk int64
+	if withManifest {
+		chunk = o.Geometry.Resolved().ChunkSize
+	}
+	// The base's hashes are taken on the other core while this one checks
+	// the base and the builder works.
+	scan := startBaseScan(ctx, basePath, chunk)
+	defer scan.stop()
 	if err := checkBase("--base "+o.BasePath, basePath); err != nil {
 		return nil, err
 	}
 	resolved := *o
 	resolved.BasePath = basePath
 	o = &resolved
-	image := filepath.Join(dir, PayloadName)
-	res, err := b.Build(ctx, BuildRequest{BasePath: o.BasePath, RootfsPath: o.RootfsPath, ImagePath: image, Geometry: o.Geometry.Resolved(), SourceDateEpoch: o.SourceDateEpoch, Progress: o.Progress})
+	work, err := os.MkdirTemp(dir, "build-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	res, err := b.Build(ctx, BuildRequest{BasePath: o.BasePath, RootfsPath: o.RootfsPath, WorkDir: work, Geometry: o.Geometry.Resolved(), SourceDateEpoch: o.SourceDateEpoch, Progress: o.Progress})
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
 		return nil, fmt.Errorf("build image: %w", err)
 	}
-	if res == nil {
-		return nil, errors.New("build image: builder returned no result")
+	if res == nil || res.Image == nil {
+		return nil, errors.New("build image: builder returned no image")
 	}
-	if err := checkBuilt(image); err != nil {
-		return nil, err
-	}
+	ok := false
+	defer func() {
+		if !ok {
+			res.Image.Close()
+		}
+	}()
 	var progress func(int64)
 	if o.Progress != nil {
-		if fi, err := os.Stat(o.BasePath); err == nil {
-			o.Progress.Start("comparing images", fi.Size())
-		}
+		o.Progress.Start("measuring", res.Image.Size())
 		progress = o.Progress.Add
 	}
-	m, err := measure(ctx, o.BasePath, image, o.Geometry, res, progress, withManifest)
+	m, err := measure(ctx, o.BasePath, res, o.Geometry, scan, image, progress, withManifest)
 	if o.Progress != nil {
 		o.Progress.Finish()
 	}
 	if err != nil {
-		if errors.Is(err, ErrSizeMismatch) {
+		var ie *InputError
+		switch {
+		case errors.Is(err, ErrSizeMismatch):
 			return nil, fmt.Errorf("built image: %w", err)
+		case errors.As(err, &ie), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), isBuiltError(err):
+			return nil, err
 		}
 		return nil, fmt.Errorf("compare images: %w", err)
 	}
@@ -298,7 +318,12 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, wit
 	if top == 0 {
 		top = DefaultTop
 	}
-	return &measured{report: newReport(m, res.Files, top, o.SnapshotBytes, o.ReserveBytes), image: image, m: m}, nil
+	path := ""
+	if image != nil {
+		path = image.path
+	}
+	ok = true
+	return &measured{report: newReport(m, res.Files, top, o.SnapshotBytes, o.ReserveBytes), image: path, img: res.Image, m: m}, nil
 }
 
 // Estimate builds the new image in a temporary directory, measures it and
@@ -314,10 +339,11 @@ func Estimate(ctx context.Context, b Builder, o *Options) (_ *Report, err error)
 		return nil, fmt.Errorf("work directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	m, err := buildAndMeasure(ctx, b, o, dir, false)
+	m, err := buildAndMeasure(ctx, b, o, dir, false, nil)
 	if err != nil {
 		return nil, err
 	}
+	defer m.img.Close()
 	if err := publishSidecars(ctx, outs, m, dir); err != nil {
 		return nil, err
 	}
@@ -341,10 +367,18 @@ func Generate(ctx context.Context, b Builder, o *Options) (_ *Report, err error)
 	}
 	defer os.RemoveAll(dir)
 
-	m, err := buildAndMeasure(ctx, b, o, dir, true)
+	// A file of the new image is written while it is measured when the
+	// payload is the image, or when it is kept (durably, as it is then
+	// published).
+	var image *imageFile
+	if !o.Delta || outs.image != nil {
+		image = &imageFile{path: filepath.Join(dir, PayloadName), sync: outs.image != nil}
+	}
+	m, err := buildAndMeasure(ctx, b, o, dir, true, image)
 	if err != nil {
 		return nil, err
 	}
+	defer m.img.Close()
 	r := m.report
 	r.ArtifactName = o.Artifact.Name
 	r.SoftwareVersion = o.Artifact.SoftwareVersion
@@ -375,12 +409,15 @@ func Generate(ctx context.Context, b Builder, o *Options) (_ *Report, err error)
 	if o.Delta {
 		spec.PayloadType = DeltaModule
 		payload = filepath.Join(dir, DeltaPayloadName)
-		if r.PayloadBytes, err = writeDelta(ctx, m.image, m.m.manifest, payload); err != nil {
+		if r.PayloadBytes, err = writeDelta(ctx, m.img, m.m.manifest, payload); err != nil {
 			return nil, err
 		}
 		r.PayloadType = DeltaModule
 	}
 	for _, p := range []string{m.image, payload} {
+		if p == "" {
+			continue
+		}
 		if err := os.Chmod(p, outputMode); err != nil {
 			return nil, err
 		}

@@ -2,12 +2,19 @@ package generator
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/attrib"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/bound"
 	blockmeasure "github.com/lvm-um-gen/lvm-um-gen/blockmap/measure"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/written"
 	"github.com/lvm-um-gen/lvm-um-gen/generator/manifest"
 )
 
@@ -22,25 +29,251 @@ type measurement struct {
 	manifest *manifest.Manifest
 }
 
-// measure compares the built image with the base in one streaming pass
-// (blockmap/measure, hashing both on the way), reading the image only
-// where the builder says it may differ and charging changed blocks to
-// paths as it says. progress is as DiffImages'. With withManifest it also
-// hashes the base chunk by chunk on the way and builds the base manifest.
-func measure(ctx context.Context, basePath, imagePath string, g Geometry, res *BuildResult, progress func(int64), withManifest bool) (*measurement, error) {
-	p, err := openPair(basePath, imagePath)
+// Measuring a release reads each image once from start to end, and only
+// the blocks the build changed a second time, on both cores:
+//
+//   - the base is hashed (sha256, the lower bound's block hashes and, for
+//     generate, the manifest's chunk hashes) by a goroutine started
+//     before the build, so it runs on the other core while the sync works
+//     on one (baseScan);
+//   - once the build is done, the new image streams once through sha256
+//     (and into the payload file when one is needed) on one core, while
+//     the other checks the image's consistency, compares the two images
+//     inside the ranges the build changed (blockmap/measure
+//     .MeasureKnownBase), attributes the changed blocks and lists the
+//     changed chunks.
+
+// streamWindow is the read size of the streaming passes over the base and
+// the new image.
+const streamWindow = 1 << 20
+
+// baseScan is the base's hashing pass, running in its own goroutine.
+type baseScan struct {
+	done   chan struct{}
+	cancel context.CancelFunc
+	sum    string
+	hashes *bound.BaseHashes
+	chunks []blockmap.ChunkHash // nil unless asked for
+	err    error
+}
+
+// startBaseScan starts hashing the base image at path, chunk by chunk of
+// chunk bytes too when chunk > 0.
+func startBaseScan(ctx context.Context, path string, chunk int64) *baseScan {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &baseScan{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(s.done)
+		s.err = s.run(ctx, path, chunk)
+	}()
+	return s
+}
+
+// wait returns once the scan is done, with its error.
+func (s *baseScan) wait() error {
+	<-s.done
+	return s.err
+}
+
+// stop cancels the scan if it still runs and waits for it to end.
+func (s *baseScan) stop() {
+	s.cancel()
+	<-s.done
+}
+
+func (s *baseScan) run(ctx context.Context, path string, chunk int64) error {
+	f, err := openSized(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	l, err := disk.ReadLayout(f)
+	if err != nil {
+		return fmt.Errorf("base: %w", err)
+	}
+	bs, err := bound.NewBaseScan(int64(l.BlockSize))
+	if err != nil {
+		return err
+	}
+	var chunks *blockmap.ChunkHasher
+	if chunk > 0 {
+		if chunks, err = blockmap.NewChunkHasher(chunk); err != nil {
+			return err
+		}
+	}
+	h := sha256.New()
+	err = stream(ctx, f, f.size, func(b []byte) error {
+		h.Write(b)
+		bs.Window(b)
+		if chunks != nil {
+			chunks.Write(b)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read base: %w", err)
+	}
+	if s.hashes, err = bs.Finish(); err != nil {
+		return err
+	}
+	if chunks != nil {
+		s.chunks = chunks.Sums()
+	}
+	s.sum = hex.EncodeToString(h.Sum(nil))
+	return nil
+}
+
+// stream reads size bytes of r in order, in windows of streamWindow,
+// handing each to fn; it stops with ctx's error when ctx is cancelled.
+func stream(ctx context.Context, r io.ReaderAt, size int64, fn func([]byte) error) error {
+	buf := make([]byte, min(streamWindow, max(size, 1)))
+	for pos := int64(0); pos < size; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(int64(len(buf)), size-pos)
+		if k, err := r.ReadAt(buf[:n], pos); int64(k) != n {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("at byte %d: %w", pos, err)
+		}
+		if err := fn(buf[:n]); err != nil {
+			return err
+		}
+		pos += n
+	}
+	return nil
+}
+
+// imageFile is where the new image is written while it streams, when a
+// file of it is needed (the full payload, --image-out); sync says whether
+// it must be durable before it is published.
+type imageFile struct {
+	path string
+	sync bool
+}
+
+// streamImage streams img through sha256, and into the file out names
+// when there is one (written as a temporary file next to it, renamed when
+// whole), and returns the sum. progress, if non-nil, gets the bytes of
+// each window.
+func streamImage(ctx context.Context, img Image, out *imageFile, progress func(int64)) (string, error) {
+	var f *os.File
+	if out != nil {
+		var err error
+		dir, name := filepath.Split(out.path)
+		if f, err = os.CreateTemp(dir, "."+name+".tmp-*"); err != nil {
+			return "", err
+		}
+		defer func() {
+			f.Close()
+			os.Remove(f.Name())
+		}()
+	}
+	h := sha256.New()
+	err := stream(ctx, img, img.Size(), func(b []byte) error {
+		h.Write(b)
+		if f != nil {
+			if _, err := f.Write(b); err != nil {
+				return fmt.Errorf("write image: %w", err)
+			}
+		}
+		if progress != nil {
+			progress(int64(len(b)))
+		}
+		return nil
+	})
+	if err == nil && f != nil {
+		err = finishImage(f, out)
+	}
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// finishImage makes the image file f whole under out's name.
+func finishImage(f *os.File, out *imageFile) error {
+	err := f.Chmod(outputMode)
+	if err == nil && out.sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), out.path)
+	}
+	if err != nil {
+		return fmt.Errorf("write image: %w", err)
+	}
+	return nil
+}
+
+// measure compares the built image with the base at basePath, reading the
+// new image in full once (streamImage, into out when not nil) and both
+// only where the builder says they may differ, and charging changed
+// blocks to paths as it says. scan is the base's hashing pass, started
+// with chunk hashes when withManifest. It also checks the new image's
+// consistency (checkBuilt). progress is as streamImage's.
+func measure(ctx context.Context, basePath string, res *BuildResult, g Geometry, scan *baseScan, out *imageFile, progress func(int64), withManifest bool) (*measurement, error) {
+	img := res.Image
+	base, err := openSized(basePath)
 	if err != nil {
 		return nil, err
 	}
-	defer p.close()
-	sums := newSums()
-	m := g.Model(p.size)
+	defer base.Close()
+	if base.size != img.Size() {
+		return nil, fmt.Errorf("%w: %s is %d bytes, the new image %d bytes", ErrSizeMismatch, basePath, base.size, img.Size())
+	}
+	m := g.Model(base.size)
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type sum struct {
+		hex string
+		err error
+	}
+	newSum := make(chan sum, 1)
+	go func() {
+		s, err := streamImage(sctx, img, out, progress)
+		newSum <- sum{s, err}
+	}()
+	meas, err := measureKnown(ctx, base, res, m, scan, withManifest)
+	if err != nil {
+		cancel()
+		<-newSum
+		return nil, err
+	}
+	s := <-newSum
+	if s.err != nil {
+		return nil, ctxOr(ctx, fmt.Errorf("read new image: %w", s.err))
+	}
+	meas.diff.NewSHA256 = s.hex
 	if withManifest {
-		if sums.chunks, err = blockmap.NewChunkHasher(m.Chunk); err != nil {
+		if meas.manifest, err = newManifest(m, meas.diff, scan.chunks, meas.manifest.Changed); err != nil {
 			return nil, err
 		}
 	}
-	r, err := blockmeasure.Measure(ctx, p.old, p.new, p.size, m, blockmeasure.Wrote{Differs: res.Differs, Touched: res.Touched}, sums.options(progress))
+	return meas, nil
+}
+
+// measureKnown is what measure does beside the image's stream: check the
+// image, wait for the base's hashes, and measure the changed ranges. The
+// manifest it returns holds only the changed chunks, until the new
+// image's checksum is known.
+func measureKnown(ctx context.Context, base *sizedFile, res *BuildResult, m blockmap.Model, scan *baseScan, withManifest bool) (*measurement, error) {
+	if err := checkBuilt(res.Image); err != nil {
+		return nil, err
+	}
+	if err := scan.wait(); err != nil {
+		return nil, ctxOr(ctx, err)
+	}
+	differs := res.Differs
+	if differs == nil && base.size > 0 { // unknown: compare everything
+		differs = []written.Range{{Off: 0, Len: base.size}}
+	}
+	r, err := blockmeasure.MeasureKnownBase(ctx, base, res.Image, m, blockmeasure.Wrote{Differs: differs, Touched: res.Touched}, scan.hashes)
 	if err != nil {
 		return nil, ctxOr(ctx, err)
 	}
@@ -48,15 +281,13 @@ func measure(ctx context.Context, basePath, imagePath string, g Geometry, res *B
 	if err != nil {
 		return nil, fmt.Errorf("lower bound: %w", err)
 	}
-	out := &measurement{model: m, diff: sums.diff(r.Result, r.Units), attribution: r.Attribution, bound: lb}
+	out := &measurement{model: m, diff: &Diff{Result: r.Result, Changed: r.Units, OldSHA256: scan.sum}, attribution: r.Attribution, bound: lb}
 	if withManifest {
-		changed, err := changedChunks(ctx, p.old, p.new, m, r.Units)
+		changed, err := changedChunks(ctx, base, res.Image, m, r.Units)
 		if err != nil {
 			return nil, ctxOr(ctx, err)
 		}
-		if out.manifest, err = newManifest(m, out.diff, sums.chunks.Sums(), changed); err != nil {
-			return nil, err
-		}
+		out.manifest = &manifest.Manifest{Changed: changed}
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package bound
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 
@@ -95,5 +96,65 @@ func TestBlockHash(t *testing.T) {
 		if blockHash([]byte(b)) != h {
 			t.Errorf("%q: hash differs between calls", b)
 		}
+	}
+}
+
+// ExamineChanged over any ranges that cover every differing byte finds
+// what a full scan finds, and a base scanned on its own hashes as in the
+// full scan.
+func TestExamineChangedMatchesScan(t *testing.T) {
+	whole := scanIn(t, len(scanBase))
+	for _, windows := range [][]int{{22}, {3, 5, 1, 13}} {
+		b, err := NewBaseScan(4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pos := 0
+		for _, n := range windows {
+			b.Window(scanBase[pos : pos+n])
+			pos += n
+		}
+		h, err := b.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, changes := range [][]blockmap.Range{
+			{{Off: 0, Len: 22}},
+			{{Off: 4, Len: 18}},
+			{{Off: 4, Len: 1}, {Off: 8, Len: 3}, {Off: 11, Len: 1}, {Off: 12, Len: 10}},
+			{{Off: 5, Len: 1}, {Off: 9, Len: 9}, {Off: 20, Len: 2}},
+		} {
+			got, err := ExamineChanged(bytes.NewReader(scanBase), bytes.NewReader(scanNew), h, changes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, whole) {
+				t.Errorf("windows %v, changes %v: %+v, full scan %+v", windows, changes, got, whole)
+			}
+		}
+	}
+	h, _ := (&BaseScan{bs: 4}).Finish()
+	h.size = 22
+	if _, err := ExamineChanged(bytes.NewReader(scanBase), bytes.NewReader(scanNew), h, []blockmap.Range{{Off: 20, Len: 3}}); err == nil {
+		t.Error("a range past the image's end was accepted")
+	}
+}
+
+// A base's all-zero blocks are held like any other block.
+func TestBaseScanZeroBlocks(t *testing.T) {
+	b, _ := NewBaseScan(4)
+	b.Window([]byte("abcd\x00\x00\x00\x00\x00\x00"))
+	h, err := b.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.with(nil)
+	for _, blk := range []string{"abcd", "\x00\x00\x00\x00", "\x00\x00"} {
+		if !r.baseHolds(blockHash([]byte(blk))) {
+			t.Errorf("block %q not held", blk)
+		}
+	}
+	if len(r.base) != 3 || h.BlockSize() != 4 || h.size != 10 {
+		t.Errorf("hashes %v, block size %d, size %d", r.base, h.BlockSize(), h.size)
 	}
 }

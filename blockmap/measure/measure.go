@@ -84,13 +84,56 @@ func Measure(ctx context.Context, base, img io.ReaderAt, size int64, m blockmap.
 	if err != nil {
 		return nil, err
 	}
+	return finish(base, img, l, m, res, units, scanned, w.Touched)
+}
+
+// MeasureKnownBase is Measure when the base's blocks are hashed already
+// (h, a bound.BaseScan of the base, which can run on another core while
+// the sync writes img) and w.Differs is known: only the ranges that may
+// differ are read, of both images, and the result is Measure's.
+func MeasureKnownBase(ctx context.Context, base, img io.ReaderAt, m blockmap.Model, w Wrote, h *bound.BaseHashes) (*Measurement, error) {
+	if w.Differs == nil {
+		return nil, fmt.Errorf("measure: the ranges that differ are not known")
+	}
+	size := h.Size()
+	if m.ImageSize == 0 {
+		m.ImageSize = size
+	}
+	l, err := disk.ReadLayout(base)
+	if err != nil {
+		return nil, fmt.Errorf("measure: base: %w", err)
+	}
+	if int64(l.BlockSize) != h.BlockSize() {
+		return nil, fmt.Errorf("measure: base hashed in %d-byte blocks, its layout has %d", h.BlockSize(), l.BlockSize)
+	}
+	differs := make([]blockmap.Range, len(w.Differs))
+	for i, r := range w.Differs {
+		differs[i] = blockmap.Range{Off: r.Off, Len: r.Len}
+	}
+	differs = blockmap.Normalize(differs)
+	res, units, err := blockmap.DiffContext(ctx, base, img, size, m, blockmap.DiffOptions{Differs: differs})
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	scanned, err := bound.ExamineChanged(base, img, h, differs)
+	if err != nil {
+		return nil, err
+	}
+	return finish(base, img, l, m, res, units, scanned, w.Touched)
+}
+
+// finish attributes the changed blocks and gathers the bound's facts.
+func finish(base, img io.ReaderAt, l *disk.Layout, m blockmap.Model, res blockmap.Result, units []int64, scanned *bound.Scanned, touched []written.Path) (*Measurement, error) {
 	var fileData []uint64
 	opts := attrib.Options{Observe: func(blk uint64, c attrib.Category) {
 		if c == attrib.FileData {
 			fileData = append(fileData, blk)
 		}
 	}}
-	rep, err := attrib.Classify(l, m, scanned.Changed(), w.Touched, opts)
+	rep, err := attrib.Classify(l, m, scanned.Changed(), touched, opts)
 	if err != nil {
 		return nil, err
 	}

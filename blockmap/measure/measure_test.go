@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
+	"github.com/lvm-um-gen/lvm-um-gen/blockmap/bound"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/measure"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/releasegen"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
@@ -109,6 +110,49 @@ func TestMeasureFromWhatTheSyncWrote(t *testing.T) {
 		}
 		if known.Result.UnitsChanged == 0 || len(known.Attribution.Contributors) == 0 {
 			t.Errorf("%d: nothing measured: %+v", bs, known.Result)
+		}
+		// With the base hashed on its own beforehand (as the generator
+		// does beside the sync), only the differing ranges are read, of
+		// both images, and the measurement is the same.
+		base, err := os.ReadFile(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scan, err := bound.NewBaseScan(int64(bs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for off := 0; off < len(base); off += 300 << 10 {
+			scan.Window(base[off:min(off+300<<10, len(base))])
+		}
+		hashes, err := scan.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		bf, err := os.Open(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		of, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		oldImg, newImg := &countingReader{f: bf}, &countingReader{f: of}
+		m := blockmap.Model{WriteUnit: 4 << 10, Chunk: 4 << 10}
+		kb, err := measure.MeasureKnownBase(context.Background(), oldImg, newImg, m, measure.Wrote{Differs: res.Differs, Touched: res.Touched}, hashes)
+		bf.Close()
+		of.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(kb, known) {
+			t.Errorf("%d: measured with the base hashed beforehand %+v, in one pass %+v", bs, kb, known)
+		}
+		if lay := int64(64 << 10); oldImg.n > 3*differ+lay || newImg.n > 3*differ {
+			t.Errorf("%d: read %d bytes of the base and %d of the new image for %d differing", bs, oldImg.n, newImg.n, differ)
+		}
+		if _, err := measure.MeasureKnownBase(context.Background(), oldImg, newImg, m, measure.Wrote{Touched: res.Touched}, hashes); err == nil {
+			t.Errorf("%d: measured with no differing ranges", bs)
 		}
 	}
 }

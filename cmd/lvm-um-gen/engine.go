@@ -19,16 +19,18 @@ import (
 // newEngineBuilder returns the Builder the CLI uses: the ext4sync engine.
 func newEngineBuilder() generator.Builder { return engineBuilder{} }
 
-// engineBuilder adapts ext4sync.SyncImage to generator.Builder: it reads
+// engineBuilder adapts ext4sync.SyncOverlay to generator.Builder: it reads
 // the rootfs (directory, tar or ext4 image), syncs it onto an overlay of
-// the base and writes the image, then hands the engine's per-path block
-// lists to the generator, which ranks contributors with blockmap/attrib.
+// the base (spilling into the request's work directory), then hands the
+// generator the overlay as the new image, with the ranges it changed and
+// the engine's per-path block lists: no image file is written unless the
+// generator needs one.
 //
 // The engine gets the command's context, so Ctrl-C stops the sync between
 // paths, and blockmap/placement's cost-aware policy for the request's
 // geometry: new blocks and inodes go where they add the least predicted
 // COW, and each changed file is overwritten in place or relocated,
-// whichever costs fewer units (SyncImage attaches the policy to the
+// whichever costs fewer units (SyncOverlay attaches the policy to the
 // overlay it opens, so it sees every unit already changed).
 type engineBuilder struct{}
 
@@ -42,11 +44,11 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 	}
 	defer rootfs.Close()
 	src := rootfs.Tree
-	opts := ext4sync.Options{SourceDateEpoch: req.SourceDateEpoch, Context: ctx, Placement: policyFor(req)}
+	opts := ext4sync.Options{SourceDateEpoch: req.SourceDateEpoch, Context: ctx, Placement: policyFor(req), SpillDir: req.WorkDir}
 	if req.Progress != nil {
 		opts.Progress = phaseProgress(req.Progress)
 	}
-	res, err := ext4sync.SyncImage(req.BasePath, src, req.ImagePath, opts)
+	res, dev, err := ext4sync.SyncOverlay(req.BasePath, src, opts)
 	if req.Progress != nil {
 		req.Progress.Finish()
 	}
@@ -54,9 +56,10 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 		return nil, classifyEngineError(req, err)
 	}
 	if err := ctx.Err(); err != nil {
+		dev.Close()
 		return nil, err
 	}
-	return &generator.BuildResult{Files: generator.FileCounts{
+	return &generator.BuildResult{Image: dev, Files: generator.FileCounts{
 		Added: int64(res.Added), Changed: int64(res.Changed), Removed: int64(res.Removed), Unchanged: int64(res.Unchanged),
 	}, Differs: res.Differs, Touched: res.Touched}, nil
 }

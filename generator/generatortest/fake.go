@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,8 +19,10 @@ import (
 // copyBuf is the copy buffer size.
 const copyBuf = 1 << 20
 
-// Fake copies the base to the requested image and flips one byte at each
-// of Offsets, so a test knows exactly which write units change.
+// Fake copies the base to an image file in the request's WorkDir and flips
+// one byte at each of Offsets, so a test knows exactly which write units
+// change. It does not say where the image differs (BuildResult.Differs is
+// nil), so the generator compares the whole images.
 type Fake struct {
 	Offsets []int64 // bytes to invert in the copy
 	Files   generator.FileCounts
@@ -39,10 +42,11 @@ var _ generator.Builder = (*Fake)(nil)
 // Build implements generator.Builder.
 func (f *Fake) Build(ctx context.Context, req generator.BuildRequest) (*generator.BuildResult, error) {
 	f.Calls++
-	if err := copyFile(ctx, req.BasePath, req.ImagePath); err != nil {
+	image := filepath.Join(req.WorkDir, "fake.img")
+	if err := copyFile(ctx, req.BasePath, image); err != nil {
 		return nil, err
 	}
-	out, err := os.OpenFile(req.ImagePath, os.O_RDWR, 0)
+	out, err := os.OpenFile(image, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +70,11 @@ func (f *Fake) Build(ctx context.Context, req generator.BuildRequest) (*generato
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return &generator.BuildResult{Files: f.Files, Touched: f.Touched}, nil
+	img, err := generator.FileImage(image)
+	if err != nil {
+		return nil, err
+	}
+	return &generator.BuildResult{Image: img, Files: f.Files, Touched: f.Touched}, nil
 }
 
 func copyFile(ctx context.Context, from, to string) error {

@@ -107,6 +107,7 @@ type checker struct {
 	owner     *hunt
 	names     map[string]struct{} // one directory block's names (pass 2)
 	cur       disk.Inode          // the inode pass 1 is at
+	dirBuf    []byte              // directory blocks being read (pass 2)
 
 	journalMaps  []extent.Mapping // the journal inode's blocks
 	journalSize  uint64
@@ -165,11 +166,19 @@ func (e *ioError) Unwrap() error { return e.err }
 
 // readBlocks reads n blocks from blk; what names them in errors.
 func (c *checker) readBlocks(blk, n uint64, what string) ([]byte, error) {
+	return c.readBlocksInto(nil, blk, n, what)
+}
+
+// readBlocksInto is readBlocks into buf when it is large enough.
+func (c *checker) readBlocksInto(buf []byte, blk, n uint64, what string) ([]byte, error) {
 	bs := uint64(c.lay.BlockSize)
 	if blk >= c.lay.BlocksCount || n > c.lay.BlocksCount-blk {
 		return nil, bad(what, "blocks %d+%d outside the filesystem's %d blocks", blk, n, c.lay.BlocksCount)
 	}
-	b := make([]byte, n*bs)
+	if uint64(cap(buf)) < n*bs {
+		buf = make([]byte, n*bs)
+	}
+	b := buf[:n*bs]
 	if err := c.readAt(b, int64(blk*bs), what); err != nil {
 		return nil, err
 	}
@@ -182,5 +191,5 @@ type blockReader struct{ c *checker }
 func (r blockReader) BlockSize() int { return int(r.c.lay.BlockSize) }
 
 func (r blockReader) ReadBlock(blk uint64) ([]byte, error) {
-	return r.c.readBlocks(blk, 1, fmt.Sprintf("block %d", blk))
+	return r.c.readBlocks(blk, 1, "extent tree block")
 }

@@ -45,10 +45,11 @@ func (c *checker) checkDir(d *dirInfo) error {
 	for _, m := range d.maps {
 		for k := uint64(0); k < uint64(m.Len); k += maxDirRead {
 			n := min(uint64(m.Len)-k, maxDirRead)
-			buf, err := c.readBlocks(m.Physical+k, n, fmt.Sprintf("directory inode %d blocks %d+%d", d.ino, m.Physical+k, n))
+			buf, err := c.readBlocksInto(c.dirBuf, m.Physical+k, n, "directory block")
 			if err != nil {
 				return err
 			}
+			c.dirBuf = buf
 			for j := uint64(0); j < n; j++ {
 				lblk := uint32(uint64(m.Logical) + k + j)
 				if err := c.checkDirBlock(d, ht, lblk, m.Physical+k+j, buf[j*bs:(j+1)*bs]); err != nil {

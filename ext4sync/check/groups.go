@@ -8,8 +8,7 @@ import (
 
 // gdtWhere names group g's descriptor and the table block holding it.
 func (c *checker) gdtWhere(g uint32) string {
-	blk := c.lay.FirstDataBlock + 1 + uint64(g)*uint64(c.lay.DescSize)/uint64(c.lay.BlockSize)
-	return fmt.Sprintf("group %d descriptor (block %d)", g, blk)
+	return fmt.Sprintf("group %d descriptor (block %d)", g, c.lay.DescBlock(g))
 }
 
 // groupCsum reports whether descriptors carry checksums, which is what

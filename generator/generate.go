@@ -45,6 +45,10 @@ type Options struct {
 	// chunks that differ from the base (an Android sparse image) instead
 	// of an lvm-um artifact holding the whole image.
 	Delta bool
+	// NoChecksums (estimate only) skips the sha256 of the base and of the
+	// new image, two whole passes of sha256 that only the JSON report
+	// shows: the report's base_sha256 and image_sha256 are then empty.
+	NoChecksums bool
 
 	Progress Progress // nil for none
 }
@@ -252,6 +256,7 @@ type measured struct {
 // manifest. image, when not nil, is the file the new image is written to
 // (only generate needs one: the full payload, --image-out).
 func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, withManifest bool, image *imageFile) (*measured, error) {
+	sums := !o.NoChecksums || withManifest
 	basePath, cleanup, err := basesource.Resolve(o.BasePath, basesource.Options{TempDir: dir, VerifyKey: o.BaseVerifyKey})
 	if err != nil {
 		if errors.Is(err, basesource.ErrInvalid) {
@@ -266,7 +271,7 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, wit
 	}
 	// The base's hashes are taken on the other core while this one checks
 	// the base and the builder works.
-	scan := startBaseScan(ctx, basePath, chunk)
+	scan := startBaseScan(ctx, basePath, chunk, sums)
 	defer scan.stop()
 	if err := checkBase("--base "+o.BasePath, basePath); err != nil {
 		return nil, err
@@ -297,10 +302,14 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, wit
 	}()
 	var progress func(int64)
 	if o.Progress != nil {
-		o.Progress.Start("measuring", res.Image.Size())
-		progress = o.Progress.Add
+		if sums || image != nil {
+			o.Progress.Start("measuring", res.Image.Size())
+			progress = o.Progress.Add
+		} else {
+			o.Progress.Start("measuring", -1)
+		}
 	}
-	m, err := measure(ctx, o.BasePath, res, o.Geometry, scan, image, progress, withManifest)
+	m, err := measure(ctx, o.BasePath, res, o.Geometry, scan, image, sums, progress, withManifest)
 	if o.Progress != nil {
 		o.Progress.Finish()
 	}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -494,4 +495,41 @@ func TestGenerateFromArtifactBase(t *testing.T) {
 		t.Fatalf("wrong key: %v", err)
 	}
 	f.assertOnly(t, "update.mender", "v2.ext4", "v3.mender")
+}
+
+// Without checksums (what estimate's summary asks for: it prints none),
+// the report is the same but for the two sha256s, and its summary is the
+// same text.
+func TestEstimateNoChecksums(t *testing.T) {
+	f := newFixture(t)
+	f.opts.SnapshotBytes = 0
+	with, err := generator.Estimate(context.Background(), f.fake, f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.opts.NoChecksums = true
+	without, err := generator.Estimate(context.Background(), f.fake, f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if with.BaseSHA256 == "" || with.ImageSHA256 == "" || without.BaseSHA256 != "" || without.ImageSHA256 != "" {
+		t.Fatalf("checksums with %q %q, without %q %q", with.BaseSHA256, with.ImageSHA256, without.BaseSHA256, without.ImageSHA256)
+	}
+	summary := func(r *generator.Report) string {
+		var out bytes.Buffer
+		if err := generator.WriteSummary(&out, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := generator.WriteBreakdown(&out, r); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	if a, b := summary(with), summary(without); a != b {
+		t.Errorf("summaries differ:\n%s\n---\n%s", a, b)
+	}
+	without.BaseSHA256, without.ImageSHA256 = with.BaseSHA256, with.ImageSHA256
+	if !reflect.DeepEqual(with, without) {
+		t.Errorf("reports differ beyond the checksums:\n%+v\n%+v", with, without)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -57,14 +58,15 @@ type baseScan struct {
 	err    error
 }
 
-// startBaseScan starts hashing the base image at path, chunk by chunk of
-// chunk bytes too when chunk > 0.
-func startBaseScan(ctx context.Context, path string, chunk int64) *baseScan {
+// startBaseScan starts hashing the base image at path: the bound's block
+// hashes, its sha256 when sum, chunk by chunk of chunk bytes too when
+// chunk > 0.
+func startBaseScan(ctx context.Context, path string, chunk int64, sum bool) *baseScan {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &baseScan{done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(s.done)
-		s.err = s.run(ctx, path, chunk)
+		s.err = s.run(ctx, path, chunk, sum)
 	}()
 	return s
 }
@@ -81,7 +83,7 @@ func (s *baseScan) stop() {
 	<-s.done
 }
 
-func (s *baseScan) run(ctx context.Context, path string, chunk int64) error {
+func (s *baseScan) run(ctx context.Context, path string, chunk int64, sum bool) error {
 	f, err := openSized(path)
 	if err != nil {
 		return err
@@ -101,9 +103,14 @@ func (s *baseScan) run(ctx context.Context, path string, chunk int64) error {
 			return err
 		}
 	}
-	h := sha256.New()
+	var h hash.Hash
+	if sum {
+		h = sha256.New()
+	}
 	err = stream(ctx, f, f.size, func(b []byte) error {
-		h.Write(b)
+		if h != nil {
+			h.Write(b)
+		}
 		bs.Window(b)
 		if chunks != nil {
 			chunks.Write(b)
@@ -119,7 +126,9 @@ func (s *baseScan) run(ctx context.Context, path string, chunk int64) error {
 	if chunks != nil {
 		s.chunks = chunks.Sums()
 	}
-	s.sum = hex.EncodeToString(h.Sum(nil))
+	if h != nil {
+		s.sum = hex.EncodeToString(h.Sum(nil))
+	}
 	return nil
 }
 
@@ -216,8 +225,10 @@ func finishImage(f *os.File, out *imageFile) error {
 // only where the builder says they may differ, and charging changed
 // blocks to paths as it says. scan is the base's hashing pass, started
 // with chunk hashes when withManifest. It also checks the new image's
-// consistency (checkBuilt). progress is as streamImage's.
-func measure(ctx context.Context, basePath string, res *BuildResult, g Geometry, scan *baseScan, out *imageFile, progress func(int64), withManifest bool) (*measurement, error) {
+// consistency (checkBuilt). Without sums and out, the new image is not
+// streamed at all (its checksum stays empty). progress is as
+// streamImage's.
+func measure(ctx context.Context, basePath string, res *BuildResult, g Geometry, scan *baseScan, out *imageFile, sums bool, progress func(int64), withManifest bool) (*measurement, error) {
 	img := res.Image
 	base, err := openSized(basePath)
 	if err != nil {
@@ -235,10 +246,14 @@ func measure(ctx context.Context, basePath string, res *BuildResult, g Geometry,
 		err error
 	}
 	newSum := make(chan sum, 1)
-	go func() {
-		s, err := streamImage(sctx, img, out, progress)
-		newSum <- sum{s, err}
-	}()
+	if sums || out != nil {
+		go func() {
+			s, err := streamImage(sctx, img, out, progress)
+			newSum <- sum{s, err}
+		}()
+	} else {
+		newSum <- sum{}
+	}
 	meas, err := measureKnown(ctx, base, res, m, scan, withManifest)
 	if err != nil {
 		cancel()

@@ -79,7 +79,10 @@ func (a *app) runEstimate(cmd *cobra.Command, f *estimateFlags) error {
 		SnapshotBytes:   f.snapshot,
 		ReserveBytes:    f.reserve,
 		Top:             f.top,
-		Progress:        a.progress(f.quiet || f.json),
+		// The summary shows no checksum: only --json pays for the two
+		// sha256 passes.
+		NoChecksums: !f.json,
+		Progress:    a.progress(f.quiet || f.json),
 	}
 	if f.top == 0 {
 		opts.Top = -1

@@ -66,7 +66,7 @@ func (a *applier) run() error {
 	if err := a.contents(); err != nil {
 		return err
 	}
-	if err := a.dirs(); err != nil {
+	if err := a.addEntries(); err != nil {
 		return err
 	}
 	return a.save()

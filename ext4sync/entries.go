@@ -9,9 +9,9 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
 )
 
-// dirs adds the entries of every directory that gains names, parents first.
+// addEntries adds the entries of every directory that gains names, parents first.
 // Removed names and the old side of changed ones are gone already.
-func (a *applier) dirs() error {
+func (a *applier) addEntries() error {
 	total := int64(len(a.p.Dirs))
 	for i := range a.p.Dirs {
 		if err := a.step(PhaseDirs, int64(i), total); err != nil {

@@ -2,6 +2,7 @@ package ext4sync
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/file"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
@@ -134,4 +135,13 @@ func (a *applier) parentIno(path string) (uint32, error) {
 		return 0, fmt.Errorf("ext4sync: %s: parent not in the plan", displayPath(path))
 	}
 	return a.ino(r)
+}
+
+// linkCount is a plan's link count as i_links_count; the plan never asks
+// for more than ext4's limit (dir_nlink gives big directories 1).
+func linkCount(n uint32) uint16 {
+	if n > math.MaxUint16 {
+		return 1
+	}
+	return uint16(n)
 }

@@ -1,9 +1,6 @@
 package ext4sync
 
-import (
-	"math"
-	"strings"
-)
+import "strings"
 
 // parentOf is the path of the directory holding path ("" for the root's
 // children).
@@ -26,13 +23,4 @@ func joinPath(dir, name string) string {
 		return name
 	}
 	return dir + "/" + name
-}
-
-// linkCount is a plan's link count as i_links_count; the plan never asks
-// for more than ext4's limit (dir_nlink gives big directories 1).
-func linkCount(n uint32) uint16 {
-	if n > math.MaxUint16 {
-		return 1
-	}
-	return uint16(n)
 }

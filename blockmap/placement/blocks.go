@@ -25,7 +25,7 @@ func (p *Policy) Blocks(v fs.SpaceView, req fs.BlockRequest) ([]fs.Extent, error
 	// no request opens more clean units than under the default rule.
 	def, derr := fs.DefaultPlacement{}.Blocks(v, req)
 	defCost, defLeft := p.cleanUnits(def)
-	p.jr = make(journal)
+	p.undo = make(undoLog)
 	a := allocation{p: p, v: v, need: req.N, cursor: p.goal(req)}
 	err := a.run()
 	if err == nil && a.need > 0 {
@@ -41,7 +41,7 @@ func (p *Policy) Blocks(v fs.SpaceView, req fs.BlockRequest) ([]fs.Extent, error
 		p.notePending(def)
 		return def, nil
 	}
-	p.jr = nil
+	p.undo = nil
 	p.notePending(a.out)
 	return a.out, nil
 }

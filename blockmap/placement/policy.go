@@ -37,7 +37,7 @@ type Policy struct {
 
 	seenChanges int // ChangedCount at the last device scan; -1 never
 
-	jr journal // the tentative answer being built, if any
+	undo undoLog // the tentative answer being built, if any
 }
 
 var _ fs.Placement = (*Policy)(nil)

@@ -8,24 +8,24 @@ type unitState struct {
 	dirty bool
 }
 
-// journal records the units a tentative answer changed, so the policy
+// undoLog records the units a tentative answer changed, so the policy
 // can take the answer back.
-type journal map[int64]unitState
+type undoLog map[int64]unitState
 
-// note saves unit u's state before its first change under the journal.
+// note saves unit u's state before its first change under the undo log.
 func (p *Policy) note(u int64) {
-	if p.jr == nil {
+	if p.undo == nil {
 		return
 	}
-	if _, ok := p.jr[u]; !ok {
-		p.jr[u] = unitState{free: p.free[u], dirty: p.dirty.test(u)}
+	if _, ok := p.undo[u]; !ok {
+		p.undo[u] = unitState{free: p.free[u], dirty: p.dirty.test(u)}
 	}
 }
 
 // opened counts the units the tentative answer made dirty and the free
 // blocks it left in them (room for later requests at no cost).
 func (p *Policy) opened() (n int, left uint64) {
-	for u, st := range p.jr {
+	for u, st := range p.undo {
 		if !st.dirty && p.dirty.test(u) {
 			n++
 			left += uint64(p.free[u])
@@ -34,9 +34,9 @@ func (p *Policy) opened() (n int, left uint64) {
 	return n, left
 }
 
-// rollback restores every unit the journal saw and ends it.
+// rollback restores every unit the undo log saw and ends it.
 func (p *Policy) rollback() {
-	for u, st := range p.jr {
+	for u, st := range p.undo {
 		if p.dirty.test(u) {
 			p.dirtyFree.clear(u)
 		} else {
@@ -53,7 +53,7 @@ func (p *Policy) rollback() {
 			p.byFree.add(st.free, u)
 		}
 	}
-	p.jr = nil
+	p.undo = nil
 }
 
 // cleanUnits counts the clean units an answer would write into and the

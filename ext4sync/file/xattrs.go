@@ -76,7 +76,7 @@ func (i *Inode) xattrs() ([]xattr.Attr, error) {
 }
 
 // SetXattrs makes attrs (VFS names and encodings, in the order mke2fs -d
-// would add them: name order) the inode's extended attributes, laid out as
+// would add them: name order) the inode's extended attributes, encoded as
 // e2fsprogs does: the inode body while they fit, then one external block.
 // The block is rewritten in place when the inode owns it alone, allocated
 // when needed and freed when no longer needed; a block shared with other
@@ -103,9 +103,9 @@ func (i *Inode) SetXattrs(x []tree.Xattr) (changed bool, err error) {
 	if ok {
 		space = len(raw) - off
 	}
-	inBody, block, err := xattr.Layout(attrs, space, int(i.fs.BlockSize()), fmt.Sprintf("inode %d", i.ino))
+	inBody, block, err := xattr.Encode(attrs, space, int(i.fs.BlockSize()), fmt.Sprintf("inode %d", i.ino))
 	if err != nil {
-		return false, wrapf(i.ino, "lay out xattrs", err)
+		return false, wrapf(i.ino, "encode xattrs", err)
 	}
 	if err := i.storeXattrBlock(block); err != nil {
 		return false, err

@@ -17,7 +17,7 @@ const (
 
 // validBlock is a 1 KiB block holding two user attributes, checksummed.
 func validBlock(t testing.TB) []byte {
-	_, block, err := Layout(byteXattrs{{"user.aaaa", fill(300, 1)}, {"user.b", fill(10, 2)}}.attrs(), 0, 1024, "f")
+	_, block, err := Encode(byteXattrs{{"user.aaaa", fill(300, 1)}, {"user.b", fill(10, 2)}}.attrs(), 0, 1024, "f")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func validBlock(t testing.TB) []byte {
 }
 
 func validInode(t testing.TB) []byte {
-	body, _, err := Layout(byteXattrs{{"user.a", []byte("hello")}, {"trusted.t", []byte("x")}}.attrs(), testSpace, 1024, "f")
+	body, _, err := Encode(byteXattrs{{"user.a", []byte("hello")}, {"trusted.t", []byte("x")}}.attrs(), testSpace, 1024, "f")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestDecodeInodeCorrupt(t *testing.T) {
 	}
 	// An ACL whose stored value is not ext4's encoding.
 	acl := vfsACL([3]uint32{aclUserObj, 6, ACLUndefinedID})
-	body, _, err := Layout(byteXattrs{{NameACLAccess, acl}}.attrs(), testSpace, 1024, "f")
+	body, _, err := Encode(byteXattrs{{NameACLAccess, acl}}.attrs(), testSpace, 1024, "f")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@
 // compact on-disk encoding here. The package does no I/O, holds no policy
 // and knows nothing of the sync above it.
 //
-// Layout places attributes the way e2fsprogs' ext2fs_xattr_set does when
+// Encode places attributes the way e2fsprogs' ext2fs_xattr_set does when
 // mke2fs -d copies a tree: each attribute, in the order given, goes into the
 // inode body if it still fits there, otherwise into the block, whose entries
 // are kept in the kernel's sort order. An unchanged set therefore re-encodes

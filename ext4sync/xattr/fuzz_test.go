@@ -5,7 +5,7 @@ import (
 )
 
 // The fuzz targets check that malformed input gives errors, never panics,
-// and that whatever decodes lays out again. Run them with a short
+// and that whatever decodes encodes again. Run them with a short
 // -fuzzminimizetime (e.g. 2s): minimizing 1 KiB inputs that must keep a
 // valid checksum otherwise takes the default minute per new input.
 
@@ -19,7 +19,7 @@ func FuzzDecodeBlock(f *testing.F) {
 			return
 		}
 		// Whatever decodes fits a block of the same size again.
-		if _, _, err := Layout(attrs, 0, len(b), "fuzz"); err != nil {
+		if _, _, err := Encode(attrs, 0, len(b), "fuzz"); err != nil {
 			t.Fatalf("re-layout of a decoded block: %v", err)
 		}
 	})
@@ -36,14 +36,14 @@ func FuzzDecodeInode(f *testing.F) {
 		}
 		// Whatever decodes fits the same region again.
 		off, _, _ := InodeXattrOffset(raw)
-		if _, _, err := Layout(attrs, len(raw)-off, 0, "fuzz"); err != nil {
+		if _, _, err := Encode(attrs, len(raw)-off, 0, "fuzz"); err != nil {
 			t.Fatalf("re-layout of decoded in-inode xattrs: %v", err)
 		}
 	})
 }
 
-// FuzzLayout lays out a set built from the input and decodes it back.
-func FuzzLayout(f *testing.F) {
+// FuzzEncode encodes a set built from the input and decodes it back.
+func FuzzEncode(f *testing.F) {
 	f.Add("user.a", []byte("hello"), "trusted.b", []byte{}, uint16(300), false)
 	f.Add("security.capability", capV2(), NameACLAccess, vfsACL([3]uint32{aclUserObj, 6, ACLUndefinedID}), uint16(900), true)
 	f.Fuzz(func(t *testing.T, n1 string, v1 []byte, n2 string, v2 []byte, big uint16, smallBlock bool) {
@@ -52,7 +52,7 @@ func FuzzLayout(f *testing.F) {
 		if smallBlock {
 			bs = 1024
 		}
-		body, block, err := Layout(attrs, testSpace, bs, "fuzz")
+		body, block, err := Encode(attrs, testSpace, bs, "fuzz")
 		if err != nil {
 			return
 		}

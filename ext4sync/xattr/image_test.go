@@ -86,8 +86,8 @@ func TestMkfsImages(t *testing.T) {
 	}
 }
 
-// TestNameOrderDiffers: laid out in name order, a set mke2fs received in
-// another order lands differently (Layout places in the order given).
+// TestNameOrderDiffers: encoded in name order, a set mke2fs received in
+// another order lands differently (Encode places in the order given).
 func TestNameOrderDiffers(t *testing.T) {
 	needTools(t, "mkfs.ext4", "fsck.ext4", "debugfs")
 	src := t.TempDir()
@@ -97,7 +97,7 @@ func TestNameOrderDiffers(t *testing.T) {
 	in := locate(t, im, "etc/order")
 	raw := im.inode(in)
 	off, _, _ := InodeXattrOffset(raw)
-	body, _, err := Layout(sortedCopy(want["etc/order"]), len(raw)-off, im.blockSize, "etc/order")
+	body, _, err := Encode(sortedCopy(want["etc/order"]), len(raw)-off, im.blockSize, "etc/order")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func checkReencode(t *testing.T, im *image, in inodeInfo, path string, attrs []A
 	if err != nil || !ok {
 		t.Fatalf("%s: no in-inode region (%v)", path, err)
 	}
-	body, block, err := Layout(attrs, len(raw)-off, im.blockSize, path)
+	body, block, err := Encode(attrs, len(raw)-off, im.blockSize, path)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -122,7 +122,7 @@ func checkReencode(t *testing.T, im *image, in inodeInfo, path string, attrs []A
 		t.Errorf("%s: in-inode region differs from mkfs:\n got %x\nwant %x", path, body, raw[off:])
 	}
 	if (block != nil) != (in.acl != 0) {
-		t.Fatalf("%s: Layout block=%v, mkfs File ACL %d", path, block != nil, in.acl)
+		t.Fatalf("%s: Encode block=%v, mkfs File ACL %d", path, block != nil, in.acl)
 	}
 	if block == nil {
 		return
@@ -154,7 +154,7 @@ func TestWriteChangedXattrs(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				body, block, err := Layout(next, len(raw)-off, im.blockSize, path)
+				body, block, err := Encode(next, len(raw)-off, im.blockSize, path)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -218,7 +218,7 @@ func names(x []Attr) []string {
 	return n
 }
 
-// TestMkfsRejectsOversized checks that Layout refuses what mke2fs -d
+// TestMkfsRejectsOversized checks that Encode refuses what mke2fs -d
 // refuses: an xattr too big for a 1 KiB block and the inode body.
 func TestMkfsRejectsOversized(t *testing.T) {
 	needTools(t, "mkfs.ext4")
@@ -232,7 +232,7 @@ func TestMkfsRejectsOversized(t *testing.T) {
 	if err == nil {
 		t.Fatalf("mkfs.ext4 accepted a 1500-byte xattr on 1 KiB blocks:\n%s", out)
 	}
-	if _, _, err := Layout(want["f"], testSpace, 1024, "/f"); !errors.Is(err, ErrNoSpace) {
-		t.Fatalf("Layout: %v, want ErrNoSpace", err)
+	if _, _, err := Encode(want["f"], testSpace, 1024, "/f"); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("Encode: %v, want ErrNoSpace", err)
 	}
 }

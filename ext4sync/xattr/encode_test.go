@@ -25,7 +25,7 @@ func rawInode(region []byte) []byte {
 	return raw
 }
 
-func TestLayoutRoundTrip(t *testing.T) {
+func TestEncodeRoundTrip(t *testing.T) {
 	attrs := byteXattrs{
 		{"security.selinux", []byte("system_u:object_r:etc_t:s0\x00")},
 		{"trusted.overlay.opaque", []byte("y")},
@@ -35,7 +35,7 @@ func TestLayoutRoundTrip(t *testing.T) {
 		{"user.zz", fill(90, 3)},
 	}.attrs()
 	for _, bs := range []int{1024, 4096} {
-		body, block, err := Layout(attrs, testSpace, bs, "f")
+		body, block, err := Encode(attrs, testSpace, bs, "f")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,22 +62,22 @@ func TestLayoutRoundTrip(t *testing.T) {
 			t.Fatalf("bs %d: round trip %v, want %v", bs, names(all), names(attrs))
 		}
 		// Deterministic: the same input gives the same bytes.
-		body2, block2, _ := Layout(attrs, testSpace, bs, "f")
+		body2, block2, _ := Encode(attrs, testSpace, bs, "f")
 		SetBlockChecksum(block2, 77, 0x1234)
 		if !bytes.Equal(body, body2) || !bytes.Equal(block, block2) {
-			t.Fatal("Layout is not deterministic")
+			t.Fatal("Encode is not deterministic")
 		}
 	}
 }
 
-func TestLayoutPlacement(t *testing.T) {
+func TestEncodePlacement(t *testing.T) {
 	// Nothing: no magic, no block.
-	body, block, err := Layout(nil, testSpace, 1024, "f")
+	body, block, err := Encode(nil, testSpace, 1024, "f")
 	if err != nil || block != nil || !bytes.Equal(body, make([]byte, testSpace)) {
 		t.Fatalf("empty set: body %x block %v err %v", body, block, err)
 	}
 	// Everything in the block still leaves the magic, as e2fsprogs does.
-	body, block, err = Layout(byteXattrs{{"user.big", fill(200, 1)}}.attrs(), testSpace, 1024, "f")
+	body, block, err = Encode(byteXattrs{{"user.big", fill(200, 1)}}.attrs(), testSpace, 1024, "f")
 	if err != nil || block == nil || binary.LittleEndian.Uint32(body) != Magic || !isLastEntry(body[magicSize:]) {
 		t.Fatalf("block-only set: body %x block %v err %v", body[:8], block != nil, err)
 	}
@@ -87,7 +87,7 @@ func TestLayoutPlacement(t *testing.T) {
 		{"user.zz", []byte("1")}, {"user.a", []byte("2")},
 		{"user.big1", fill(100, 1)}, {"trusted.b", fill(100, 2)}, {"user.b", fill(100, 3)},
 	}.attrs()
-	body, block, err = Layout(attrs, testSpace, 1024, "f")
+	body, block, err = Encode(attrs, testSpace, 1024, "f")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestLayoutPlacement(t *testing.T) {
 		t.Errorf("block order %v, want 1:b,1:big1,4:b", got)
 	}
 	// No inode body at all (128-byte inodes): everything goes to the block.
-	body, block, err = Layout(attrs, 0, 1024, "f")
+	body, block, err = Encode(attrs, 0, 1024, "f")
 	if err != nil || body != nil || block == nil {
 		t.Fatalf("no body: %v %v %v", body, block != nil, err)
 	}
@@ -114,7 +114,7 @@ func tableNames(region []byte, start int) []string {
 	return n
 }
 
-func TestLayoutErrors(t *testing.T) {
+func TestEncodeErrors(t *testing.T) {
 	cases := []struct {
 		name  string
 		attrs []Attr
@@ -129,7 +129,7 @@ func TestLayoutErrors(t *testing.T) {
 		{"bad ACL", byteXattrs{{NameACLAccess, []byte{2, 0, 0, 0, 9}}}.attrs(), ErrACL},
 	}
 	for _, c := range cases {
-		_, _, err := Layout(c.attrs, testSpace, 1024, "/etc/thing")
+		_, _, err := Encode(c.attrs, testSpace, 1024, "/etc/thing")
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: err %v, want %v", c.name, err, c.want)
 			continue
@@ -143,7 +143,7 @@ func TestLayoutErrors(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		many = append(many, byteXattr{"user.k" + string(rune('a'+i)), fill(60, byte(i))})
 	}
-	if _, _, err := Layout(many.attrs(), testSpace, 1024, "f"); !errors.Is(err, ErrNoSpace) {
+	if _, _, err := Encode(many.attrs(), testSpace, 1024, "f"); !errors.Is(err, ErrNoSpace) {
 		t.Errorf("overflowing set: err %v", err)
 	}
 }
@@ -167,10 +167,10 @@ func TestEqualAndMerge(t *testing.T) {
 
 func TestHashVariants(t *testing.T) {
 	// A name byte >= 0x80 makes the signed-char hash (e2fsprogs on x86,
-	// kernels before 6.2) differ from the unsigned one; Layout writes the
+	// kernels before 6.2) differ from the unsigned one; Encode writes the
 	// signed one, and the decoder accepts both.
 	attrs := byteXattrs{{"user.caf\xc3\xa9", fill(200, 1)}}.attrs()
-	_, block, err := Layout(attrs, 0, 1024, "f")
+	_, block, err := Encode(attrs, 0, 1024, "f")
 	if err != nil {
 		t.Fatal(err)
 	}

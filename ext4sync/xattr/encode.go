@@ -26,7 +26,7 @@ type diskAttr struct {
 // need is the bytes the attribute takes in an entry table and value area.
 func (a diskAttr) need() int { return entryLen(len(a.suffix)) + roundUp(len(a.value)) }
 
-// Layout encodes the xattrs of one inode, named file in errors.
+// Encode encodes the xattrs of one inode, named file in errors.
 // inodeSpace is the bytes from the in-inode region's start (see
 // InodeXattrOffset) to the end of the inode; blockSize is the filesystem's
 // block size, or 0 when no block may be used. inInode (inodeSpace bytes, nil when inodeSpace <= 0) goes at
@@ -38,7 +38,7 @@ func (a diskAttr) need() int { return entryLen(len(a.suffix)) + roundUp(len(a.va
 // the block, whose entries are sorted by (index, name length, name). Given
 // the same order as mke2fs -d saw (the source's listxattr order; name order
 // for a sorted set), the bytes equal mke2fs's, h_hash 0 included.
-func Layout(attrs []Attr, inodeSpace, blockSize int, file string) (inInode, block []byte, err error) {
+func Encode(attrs []Attr, inodeSpace, blockSize int, file string) (inInode, block []byte, err error) {
 	if blockSize != 0 && !validBlockSize(blockSize) {
 		return nil, nil, fmt.Errorf("xattr: %s: %d is not an ext4 block size", file, blockSize)
 	}

@@ -95,6 +95,9 @@ func MaxFileSize(bs uint32, hugeFile bool) int64 {
 //   - xattrs (in the inode or a block, ACLs included) need ext_attr;
 //   - a regular file of 2 GiB or more needs large_file, one larger than
 //     MaxFileSize is beyond ext4 (huge_file raises the limit);
+//   - a symlink's target must be shorter than one block (ext4 keeps a
+//     long target in a single block, with its NUL), whatever the source
+//     allowed;
 //   - a directory of more than 64998 subdirectories needs dir_nlink (its
 //     link count then reads 1; more than 65000 links to one file are
 //     plan.ErrTree);
@@ -124,6 +127,8 @@ func checkFit(f *fs.FS, want *tree.Tree) error {
 			return e
 		case n.Kind == tree.Regular && n.Size > math.MaxInt32 && !largeFile:
 			return &UnfitError{Path: n.Path, What: fmt.Sprintf("is %d bytes (2 GiB or more)", n.Size), Feature: "large_file"}
+		case n.Kind == tree.Symlink && len(n.Target) >= int(bs):
+			return &UnfitError{Path: n.Path, What: fmt.Sprintf("is a symlink whose target of %d bytes is more than ext4 holds with %d-byte blocks (%d)", len(n.Target), bs, bs-1)}
 		case n.Kind == tree.Dir && n.Path != "":
 			subdirs[n.Parent()]++
 		}

@@ -112,6 +112,18 @@ func TestFitMaxFileSize(t *testing.T) {
 	}
 }
 
+// A symlink target of a block or more is refused at 1 KiB blocks (the
+// sources allow up to 4095 bytes; ext4 keeps a long target in one block,
+// with its NUL). Before, it failed mid-sync as an engine error (exit 1).
+func TestFitSymlinkTarget(t *testing.T) {
+	src := plainTree(t, map[string]string{"etc/motd": "hi\n"})
+	base := ext4test.BuildImage(t, src, ext4test.ImageOptions{BlockSize: 1024, NormalizeTimes: true})
+	if err := os.Symlink(strings.Repeat("t", 1024), filepath.Join(src, "long")); err != nil {
+		t.Fatal(err)
+	}
+	refuseSync(t, base, readTree(t, src), "long", "")
+}
+
 // More than 64998 subdirectories need dir_nlink. (The tree is made in
 // memory: the refusal comes before any inode is allocated.)
 func TestFitLinkCounts(t *testing.T) {

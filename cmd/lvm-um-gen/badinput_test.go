@@ -19,6 +19,15 @@ type tarEntry struct {
 
 func writeTar(t *testing.T, path string, entries []tarEntry) {
 	t.Helper()
+	if err := os.WriteFile(path, tarBytes(t, entries), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tarBytes is a PAX archive of entries; a regular file's size is its
+// data's, a mode of 0 is 0644 (GNU format when an entry asks for it).
+func tarBytes(t *testing.T, entries []tarEntry) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	w := tar.NewWriter(&buf)
 	for _, e := range entries {
@@ -30,7 +39,9 @@ func writeTar(t *testing.T, path string, entries []tarEntry) {
 			h.Mode = 0o644
 		}
 		h.Size = int64(len(e.data))
-		h.Format = tar.FormatPAX
+		if h.Format == tar.FormatUnknown {
+			h.Format = tar.FormatPAX
+		}
 		if err := w.WriteHeader(&h); err != nil {
 			t.Fatal(err)
 		}
@@ -41,9 +52,7 @@ func writeTar(t *testing.T, path string, entries []tarEntry) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return buf.Bytes()
 }
 
 // smallBase writes a small Yocto-like base under dir.
@@ -62,6 +71,15 @@ func smallBase(t *testing.T, dir string) string {
 // --rootfs and holding want, and that nothing was written.
 func generateRefused(t *testing.T, base, rootfs, out, want string) {
 	t.Helper()
+	refusedAsBadInput(t, base, rootfs, out, "--rootfs "+rootfs, want)
+}
+
+// refusedAsBadInput runs generate from base with rootfs into a new
+// directory out and checks it is bad input (exit 2) with one line holding
+// input (the flag and path at fault) and want, and that nothing was
+// written to out.
+func refusedAsBadInput(t *testing.T, base, rootfs, out, input, want string) {
+	t.Helper()
 	if err := os.Mkdir(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +91,7 @@ func generateRefused(t *testing.T, base, rootfs, out, want string) {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
 	}
 	oneErrorLine(t, stderr.String())
-	for _, w := range []string{"--rootfs " + rootfs, want} {
+	for _, w := range []string{input, want} {
 		if !strings.Contains(stderr.String(), w) {
 			t.Errorf("stderr %q lacks %q", stderr.String(), w)
 		}

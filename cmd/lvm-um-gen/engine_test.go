@@ -237,9 +237,17 @@ func checkMap(t *testing.T, path string, r *generator.Report) {
 // mkfsImage builds a Yocto-like 4 KiB-block image of tree.
 func mkfsImage(t *testing.T, tree, img, size string) {
 	t.Helper()
+	mkfsImageWith(t, tree, img, size, "-b", "4096")
+}
+
+// mkfsImageWith is mkfsImage with more mkfs.ext4 options (a later -b
+// or -O wins).
+func mkfsImageWith(t *testing.T, tree, img, size string, opts ...string) {
+	t.Helper()
 	mkfs := needTool(t, "mkfs.ext4")
 	fsck := needTool(t, "e2fsck")
-	mk := exec.Command(mkfs, "-q", "-F", "-i", "4096", "-O", "metadata_csum_seed,orphan_file", "-b", "4096", "-d", tree, img, size)
+	args := append([]string{"-q", "-F", "-i", "4096", "-O", "metadata_csum_seed,orphan_file"}, opts...)
+	mk := exec.Command(mkfs, append(args, "-d", tree, img, size)...)
 	if out, err := mk.CombinedOutput(); err != nil {
 		t.Fatalf("mkfs: %v\n%s", err, out)
 	}

@@ -2,20 +2,20 @@ package extent
 
 import "fmt"
 
-// allocate replaces the layout's placeholders with blocks from a, level by
+// allocate replaces the shape's placeholders with blocks from a, level by
 // level and left to right, asking for each near the node before it on its
 // level or, for the first, near the node's first data block. On error the
 // blocks already taken are given back.
-func allocate(lay *layout, ext []Mapping, a Allocator, opt Options) ([]uint64, error) {
+func allocate(sh *shape, ext []Mapping, a Allocator, opt Options) ([]uint64, error) {
 	used := map[uint64]bool{}
-	for _, bs := range lay.blocks {
+	for _, bs := range sh.blocks {
 		for _, b := range bs {
 			used[b] = true
 		}
 	}
-	first := lay.firstExtents()
+	first := sh.firstExtents()
 	var got []uint64
-	for d, bs := range lay.blocks {
+	for d, bs := range sh.blocks {
 		for j, b := range bs {
 			if b < placeholderBase {
 				continue
@@ -45,7 +45,7 @@ func allocate(lay *layout, ext []Mapping, a Allocator, opt Options) ([]uint64, e
 
 // firstExtents is, for every planned node, the index in ext of the first
 // extent under it.
-func (l *layout) firstExtents() [][]int {
+func (l *shape) firstExtents() [][]int {
 	out := make([][]int, len(l.groups))
 	for d, gs := range l.groups {
 		out[d] = make([]int, len(gs))

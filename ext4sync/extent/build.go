@@ -54,25 +54,25 @@ func Build(maps []Mapping, old *Tree, s Store, a Allocator, opt Options) (*Tree,
 	}
 	per := BlockMax(bs)
 	olds := oldLevels(old)
-	var lay *layout
+	var sh *shape
 	for _, mode := range []packing{keepAll, keepCascade, keepPrefix, keepNone} {
-		lay, err = plan(ext, old, olds, per, mode)
+		sh, err = plan(ext, old, olds, per, mode)
 		if err != nil {
 			return nil, nil, fmt.Errorf("extent: inode %d: %d extents: %w", opt.Ino, len(ext), err)
 		}
-		if !wouldRebuild(lay.counts(), lay.root, per) {
+		if !wouldRebuild(sh.counts(), sh.root, per) {
 			break
 		}
 	}
-	return apply(lay, ext, old, s, a, opt)
+	return apply(sh, ext, old, s, a, opt)
 }
 
-// apply allocates the layout's missing blocks, renders every node, writes
+// apply allocates the shape's missing blocks, renders every node, writes
 // the nodes whose bytes changed and frees the old nodes left out.
-func apply(lay *layout, ext []Mapping, old *Tree, s Store, a Allocator, opt Options) (*Tree, *Changes, error) {
+func apply(sh *shape, ext []Mapping, old *Tree, s Store, a Allocator, opt Options) (*Tree, *Changes, error) {
 	bs := s.BlockSize()
 	per := BlockMax(bs)
-	allocated, err := allocate(lay, ext, a, opt)
+	allocated, err := allocate(sh, ext, a, opt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -89,13 +89,13 @@ func apply(lay *layout, ext []Mapping, old *Tree, s Store, a Allocator, opt Opti
 		return nil, nil, err
 	}
 
-	if err := nodesOutsideData(lay.blocks, ext); err != nil {
+	if err := nodesOutsideData(sh.blocks, ext); err != nil {
 		return undo(fmt.Errorf("ext4: inode %d: %w", opt.Ino, err))
 	}
 
 	// Render every node first, so a read error leaves the device untouched.
-	first := lay.firstExtents()
-	t := &Tree{Depth: len(lay.groups), Mappings: ext, Levels: lay.blocks, Entries: lay.counts()}
+	first := sh.firstExtents()
+	t := &Tree{Depth: len(sh.groups), Mappings: ext, Levels: sh.blocks, Entries: sh.counts()}
 	t.Nodes = preorder(t.Levels, t.Entries)
 	order := make(map[uint64]int, len(t.Nodes))
 	for i, b := range t.Nodes {
@@ -106,9 +106,9 @@ func apply(lay *layout, ext []Mapping, old *Tree, s Store, a Allocator, opt Opti
 		data []byte
 	}
 	var writes []pending
-	for d, gs := range lay.groups {
+	for d, gs := range sh.groups {
 		for j, g := range gs {
-			blk := lay.blocks[d][j]
+			blk := sh.blocks[d][j]
 			buf := make([]byte, bs)
 			var before []byte
 			if oldNode[blk] {
@@ -121,7 +121,7 @@ func apply(lay *layout, ext []Mapping, old *Tree, s Store, a Allocator, opt Opti
 				}
 				copy(buf, before)
 			}
-			fill(buf, uint16(per), d, g.start, g.n, ext, lay, first)
+			fill(buf, uint16(per), d, g.start, g.n, ext, sh, first)
 			if opt.Csum {
 				putChecksum(opt.Seed, buf)
 			}
@@ -134,9 +134,9 @@ func apply(lay *layout, ext []Mapping, old *Tree, s Store, a Allocator, opt Opti
 		t.Root = old.Root
 	}
 	if d := t.Depth; d == 0 {
-		fill(t.Root[:], RootMax, 0, 0, len(ext), ext, lay, first)
+		fill(t.Root[:], RootMax, 0, 0, len(ext), ext, sh, first)
 	} else {
-		fill(t.Root[:], RootMax, d, 0, len(lay.blocks[d-1]), ext, lay, first)
+		fill(t.Root[:], RootMax, d, 0, len(sh.blocks[d-1]), ext, sh, first)
 	}
 
 	slices.SortStableFunc(writes, func(x, y pending) int { return cmp.Compare(order[x.blk], order[y.blk]) })
@@ -162,7 +162,7 @@ func apply(lay *layout, ext []Mapping, old *Tree, s Store, a Allocator, opt Opti
 
 // fill writes a node's header and its n entries from start of the level
 // below (extents when depth is 0) into b, leaving b's other bytes alone.
-func fill(b []byte, max uint16, depth, start, n int, ext []Mapping, lay *layout, first [][]int) {
+func fill(b []byte, max uint16, depth, start, n int, ext []Mapping, sh *shape, first [][]int) {
 	Header{Magic: Magic, Entries: uint16(n), Max: max, Depth: uint16(depth)}.Put(b)
 	for i := range n {
 		at := b[HeaderSize+EntrySize*i:]
@@ -170,7 +170,7 @@ func fill(b []byte, max uint16, depth, start, n int, ext []Mapping, lay *layout,
 			leafOf(ext[start+i]).Put(at)
 			continue
 		}
-		c := lay.blocks[depth-1][start+i]
+		c := sh.blocks[depth-1][start+i]
 		Index{Block: ext[first[depth-1][start+i]].Logical, LeafLo: uint32(c), LeafHi: uint16(c >> startHiShift)}.Put(at)
 	}
 }

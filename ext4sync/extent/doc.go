@@ -11,7 +11,7 @@
 //
 // Writing: Build turns a mapping list into a tree, reusing the old tree's
 // node blocks so that unchanged nodes keep their blocks and bytes (plan.go
-// decides the layout, assign.go the blocks, build.go renders and writes).
+// decides the shape, assign.go the blocks, build.go renders and writes).
 // The caller then:
 //   - copies Tree.Root into i_block (and sets EXT4_EXTENTS_FL),
 //   - counts Tree.NodeCount() node blocks plus the mapped data blocks in

@@ -11,7 +11,7 @@ import (
 // per-1 extents.
 func libext2fsLike(t *testing.T, s *memStore, a *memAlloc, maps []Mapping, per int) *Tree {
 	t.Helper()
-	lay := &layout{}
+	sh := &shape{}
 	items := len(maps)
 	for d := 0; items > RootMax; d++ {
 		var gs []group
@@ -20,12 +20,12 @@ func libext2fsLike(t *testing.T, s *memStore, a *memAlloc, maps []Mapping, per i
 			gs = append(gs, group{start: i, n: min(per-1, items-i), keep: -1})
 			bs = append(bs, placeholderBase+uint64(len(bs)))
 		}
-		lay.groups = append(lay.groups, gs)
-		lay.blocks = append(lay.blocks, bs)
+		sh.groups = append(sh.groups, gs)
+		sh.blocks = append(sh.blocks, bs)
 		items = len(gs)
 	}
-	lay.root = items
-	tr, _, err := apply(lay, maps, nil, s, a, testOpt())
+	sh.root = items
+	tr, _, err := apply(sh, maps, nil, s, a, testOpt())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ type group struct {
 	keep     int
 }
 
-// packing says how much of the old tree's node layout a plan keeps.
+// packing says how much of the old tree's node shape a plan keeps.
 type packing int
 
 const (
@@ -172,9 +172,9 @@ func oldLevels(old *Tree) [][][]item {
 	return out
 }
 
-// layout is a planned tree: for each eh_depth the node groups and blocks.
+// shape is a planned tree: for each eh_depth the node groups and blocks.
 // Blocks not yet allocated hold placeholders at or above placeholderBase.
-type layout struct {
+type shape struct {
 	groups [][]group
 	blocks [][]uint64
 	root   int // entries in the root
@@ -188,8 +188,8 @@ const placeholderBase = MaxPhysical
 // stay in their old blocks; other nodes take the old blocks of their level
 // that no kept node holds, in order, then leftovers of lower levels, then
 // any other old node, then placeholders for blocks to allocate.
-func plan(ext []Mapping, old *Tree, olds [][][]item, per int, mode packing) (*layout, error) {
-	lay := &layout{}
+func plan(ext []Mapping, old *Tree, olds [][][]item, per int, mode packing) (*shape, error) {
+	sh := &shape{}
 	items := leafItems(ext)
 	var spare []uint64
 	next := uint64(placeholderBase)
@@ -231,16 +231,16 @@ func plan(ext []Mapping, old *Tree, olds [][][]item, per int, mode packing) (*la
 			nextItems[j] = item{logical: items[g.start].logical, phys: blocks[j]}
 		}
 		spare = pool
-		lay.groups = append(lay.groups, groups)
-		lay.blocks = append(lay.blocks, blocks)
+		sh.groups = append(sh.groups, groups)
+		sh.blocks = append(sh.blocks, blocks)
 		items = nextItems
 	}
-	lay.root = len(items)
+	sh.root = len(items)
 	// Old nodes no level took (those of levels the tree no longer has) stand
 	// in for blocks still to allocate, before any is freed.
 	if old != nil {
 		placed := map[uint64]bool{}
-		for _, bs := range lay.blocks {
+		for _, bs := range sh.blocks {
 			for _, b := range bs {
 				placed[b] = true
 			}
@@ -251,7 +251,7 @@ func plan(ext []Mapping, old *Tree, olds [][][]item, per int, mode packing) (*la
 				left = append(left, b)
 			}
 		}
-		for _, bs := range lay.blocks {
+		for _, bs := range sh.blocks {
 			for j := range bs {
 				if bs[j] >= placeholderBase && len(left) > 0 {
 					bs[j], left = left[0], left[1:]
@@ -259,11 +259,11 @@ func plan(ext []Mapping, old *Tree, olds [][][]item, per int, mode packing) (*la
 			}
 		}
 	}
-	return lay, nil
+	return sh, nil
 }
 
 // counts is the entry count of every planned node, by eh_depth.
-func (l *layout) counts() [][]int {
+func (l *shape) counts() [][]int {
 	out := make([][]int, len(l.groups))
 	for d, gs := range l.groups {
 		for _, g := range gs {

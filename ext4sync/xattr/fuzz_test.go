@@ -20,7 +20,7 @@ func FuzzDecodeBlock(f *testing.F) {
 		}
 		// Whatever decodes fits a block of the same size again.
 		if _, _, err := Encode(attrs, 0, len(b), "fuzz"); err != nil {
-			t.Fatalf("re-layout of a decoded block: %v", err)
+			t.Fatalf("re-encode of a decoded block: %v", err)
 		}
 	})
 }
@@ -37,7 +37,7 @@ func FuzzDecodeInode(f *testing.F) {
 		// Whatever decodes fits the same region again.
 		off, _, _ := InodeXattrOffset(raw)
 		if _, _, err := Encode(attrs, len(raw)-off, 0, "fuzz"); err != nil {
-			t.Fatalf("re-layout of decoded in-inode xattrs: %v", err)
+			t.Fatalf("re-encode of decoded in-inode xattrs: %v", err)
 		}
 	})
 }

@@ -20,14 +20,14 @@ import (
 //  1. digest: every file's block digests, from the source if it knows
 //     them (tree.Digester), else by reading the content once, comparing
 //     it on the way with the blocks of the image inode the file keeps
-//     (file.Comparer), so layout knows which blocks already hold their
+//     (file.Comparer), so placing knows which blocks already hold their
 //     bytes without reading them again;
-//  2. layout: in a fixed order, each file's blocks are placed (holes,
+//  2. place: in a fixed order, each file's blocks are placed (holes,
 //     blocks kept in place, blocks relocated or allocated) and the old
-//     ones freed, with no data written (see layout.go);
+//     ones freed, with no data written (see place.go);
 //  3. fill: the content is read in the source's own order and each block
-//     is written where the layout put it, if its bytes differ. A file the
-//     digest pass found byte for byte in place, and that the layout left
+//     is written where placing put it, if its bytes differ. A file the
+//     digest pass found byte for byte in place, and that placing left
 //     there, has nothing to write: a source that can skip files
 //     (tree.Selector) does not read it again.
 
@@ -38,12 +38,12 @@ type contentFile struct {
 	blocks  tree.Digests // block digests at the filesystem's block size
 	same    file.Same    // blocks the image inode held byte for byte (nil: not compared)
 	how     fs.Rewrite
-	wasHeld bool // the inode was held (edited) before its layout
+	wasHeld bool // the inode was held (edited) before it was placed
 	st      file.ContentStats
 	filled  bool
 }
 
-// inPlace reports whether the layout left every block of the file where
+// inPlace reports whether placing left every block of the file where
 // the digest pass found its bytes already: filling it would write nothing.
 func (cf *contentFile) inPlace() bool {
 	return cf.same != nil && cf.how == fs.InPlace && cf.st.BlocksAllocated == 0 && cf.same.All(cf.blocks)
@@ -68,7 +68,7 @@ func (a *applier) contents() error {
 		if err := a.digest(files); err != nil {
 			return err
 		}
-		if err := a.layout(order); err != nil {
+		if err := a.place(order); err != nil {
 			return err
 		}
 		if err := a.fill(files); err != nil {
@@ -158,9 +158,9 @@ func (a *applier) setDigests(cf *contentFile, d tree.Digests, bs int) error {
 	return nil
 }
 
-// fill writes the content, in the source's order, where the layout put it.
+// fill writes the content, in the source's order, where placing put it.
 // Files already in place are not read again when the source can skip
-// them; their layout is all they needed.
+// them; placing them is all they needed.
 func (a *applier) fill(files map[plan.Ref]*contentFile) error {
 	sel, ok := a.p.Tree.Contents.(tree.Selector)
 	if !ok {
@@ -193,7 +193,7 @@ func (a *applier) fill(files map[plan.Ref]*contentFile) error {
 	return nil
 }
 
-// keepInPlace finishes a file whose bytes are all where the layout left
+// keepInPlace finishes a file whose bytes are all where placing left
 // them, as filling it would.
 func (a *applier) keepInPlace(cf *contentFile) error {
 	path := cf.in.Node.Path
@@ -251,7 +251,7 @@ func (a *applier) eachFile(files map[plan.Ref]*contentFile, phase string, each f
 	return nil
 }
 
-// fillOne writes one laid-out file's bytes from r.
+// fillOne writes one placed file's bytes from r.
 func (a *applier) fillOne(cf *contentFile, r io.Reader) error {
 	path := cf.in.Node.Path
 	a.rec.charge(path, cf.ino)

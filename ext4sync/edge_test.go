@@ -106,7 +106,7 @@ func TestCancel(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(src, "new"), []byte("new"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, phase := range []string{PhaseRead, PhaseInodes, PhaseDigest, PhaseLayout, PhaseContent, PhaseDirs, PhaseSave} {
+	for _, phase := range []string{PhaseRead, PhaseInodes, PhaseDigest, PhasePlace, PhaseContent, PhaseDirs, PhaseSave} {
 		t.Run(phase, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()

@@ -44,7 +44,7 @@ func (a *applier) indexFreed() error {
 	return nil
 }
 
-// reuseBlock is file.LayoutOptions.Reuse: a freed block still free that
+// reuseBlock is file.PlaceOptions.Reuse: a freed block still free that
 // holds exactly the content with digest d, claimed, if there is one.
 func (a *applier) reuseBlock(d uint64) (uint64, bool, error) {
 	blk, ok, err := a.freed.Take(d, func(b uint64) (bool, error) {

@@ -8,7 +8,7 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 )
 
-// layout places every file's content, in an order fixed by the tree and
+// place places every file's content, in an order fixed by the tree and
 // the image alone:
 //
 //  1. files that get a new inode, in plan order (path order): they need
@@ -23,7 +23,7 @@ import (
 //     small ones are decided: a small change then lands in a unit that is
 //     already paid for. Without a Rewriter, every file stays in place, in
 //     plan order.
-func (a *applier) layout(order []*contentFile) error {
+func (a *applier) place(order []*contentFile) error {
 	var fresh, kept []*contentFile
 	for _, cf := range order {
 		ino, err := a.ino(cf.in.Ref)
@@ -39,7 +39,7 @@ func (a *applier) layout(order []*contentFile) error {
 	}
 	total, done := int64(len(order)), int64(0)
 	step := func() error {
-		err := a.step(PhaseLayout, done, total)
+		err := a.step(PhasePlace, done, total)
 		done++
 		return err
 	}
@@ -47,7 +47,7 @@ func (a *applier) layout(order []*contentFile) error {
 		if err := step(); err != nil {
 			return err
 		}
-		if err := a.layOut(cf, fs.InPlace); err != nil {
+		if err := a.placeFile(cf, fs.InPlace); err != nil {
 			return err
 		}
 	}
@@ -68,11 +68,11 @@ func (a *applier) layout(order []*contentFile) error {
 				a.f.ExpectWrites(k.change.Differs)
 			}
 		}
-		if err := a.layOut(k.cf, how); err != nil {
+		if err := a.placeFile(k.cf, how); err != nil {
 			return err
 		}
 	}
-	progress(a.o, PhaseLayout, total, total)
+	progress(a.o, PhasePlace, total, total)
 	a.rec.idle()
 	return nil
 }
@@ -95,7 +95,7 @@ type keptChange struct {
 	change *fs.FileChange
 }
 
-// changes orders the kept files for layout (see layout).
+// changes orders the kept files for placing (see place).
 func (a *applier) changes(kept []*contentFile) ([]keptChange, error) {
 	out := make([]keptChange, len(kept))
 	for i, cf := range kept {
@@ -120,8 +120,8 @@ func (a *applier) changes(kept []*contentFile) ([]keptChange, error) {
 	return out, nil
 }
 
-// layOut places one file's blocks.
-func (a *applier) layOut(cf *contentFile, how fs.Rewrite) error {
+// placeFile places one file's blocks.
+func (a *applier) placeFile(cf *contentFile, how fs.Rewrite) error {
 	path := cf.in.Node.Path
 	_, cf.wasHeld = a.held[cf.ino]
 	a.rec.charge(path, cf.ino)
@@ -130,7 +130,7 @@ func (a *applier) layOut(cf *contentFile, how fs.Rewrite) error {
 		return err
 	}
 	cf.how = how
-	cf.st, err = h.in.Layout(cf.blocks, cf.in.Node.Size, file.LayoutOptions{How: how, Reuse: a.reuseBlock})
+	cf.st, err = h.in.Place(cf.blocks, cf.in.Node.Size, file.PlaceOptions{How: how, Reuse: a.reuseBlock})
 	if err != nil {
 		return fmt.Errorf("ext4sync: place content of inode %d (%s): %w", cf.ino, displayPath(path), err)
 	}

@@ -10,7 +10,7 @@
 // file's inode, which freed blocks may take new content); the applier
 // executes it in its order: removals (which free inodes and blocks for
 // reuse), then every inode of the new tree (created or edited), then the
-// regular files' content (digested, laid out in an order of the sync's own,
+// regular files' content (digested, placed in an order of the sync's own,
 // then written in the source's order; see content.go), then directory
 // entries, then the inodes are saved and the filesystem flushed. Where new
 // blocks and inodes go, and whether a changed file is rewritten in place
@@ -37,7 +37,7 @@ const (
 	PhaseRemove  = "remove"  // unlinking and freeing
 	PhaseInodes  = "inodes"  // creating and editing inodes
 	PhaseDigest  = "digest"  // reading content to digest it (sources that cannot say)
-	PhaseLayout  = "layout"  // placing every file's blocks
+	PhasePlace   = "place"   // placing every file's blocks
 	PhaseContent = "content" // regular files' data
 	PhaseDirs    = "dirs"    // directory entries
 	PhaseSave    = "save"    // inodes and filesystem metadata

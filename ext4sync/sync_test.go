@@ -145,7 +145,7 @@ func TestDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{PhaseRead, PhaseRemove, PhaseInodes, PhaseDigest, PhaseLayout, PhaseContent, PhaseDirs, PhaseSave}
+	want := []string{PhaseRead, PhaseRemove, PhaseInodes, PhaseDigest, PhasePlace, PhaseContent, PhaseDirs, PhaseSave}
 	if !reflect.DeepEqual(phases, want) {
 		t.Errorf("progress phases %v, want %v", phases, want)
 	}

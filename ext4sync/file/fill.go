@@ -9,10 +9,10 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
-// Fill writes a regular file's content after Layout placed it: n.Size
+// Fill writes a regular file's content after Place mapped it: n.Size
 // bytes read from r (tree.ReadSpans: the holes n.Data shows are passed
 // over, not read, when r can skip), whose block digests must be the
-// blocks Layout was given (a source whose content changed in between is
+// blocks Place was given (a source whose content changed in between is
 // refused, as nothing else would notice). Each non-zero block is written
 // where the extent tree maps it, unless the device already holds its
 // bytes there. The content and the blocks already there are read in
@@ -25,7 +25,7 @@ func (i *Inode) Fill(n *tree.Node, r io.Reader, blocks tree.Digests) (ContentSta
 	size := n.Size
 	bs := int64(i.fs.BlockSize())
 	if nblocks := (size + bs - 1) / bs; blocks.N != nblocks || blocks.Unit != int(bs) || uint64(size) != i.raw.Size() {
-		return st, fmtInvalid("inode %d: fill %d bytes (%d block digests) into a layout of %d bytes", i.ino, size, blocks.N, i.raw.Size())
+		return st, fmtInvalid("inode %d: fill %d bytes (%d block digests) into a placement of %d bytes", i.ino, size, blocks.N, i.raw.Size())
 	}
 	win := getWindow()
 	defer putWindow(win)

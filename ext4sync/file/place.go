@@ -12,15 +12,15 @@ import (
 // A regular file's content is written in two steps, so that where blocks
 // go never depends on the order in which a source delivers content:
 //
-//   - Layout decides, from the new content's block digests alone, which
+//   - Place decides, from the new content's block digests alone, which
 //     physical block holds each logical block: all-zero blocks become
 //     holes, blocks that stay are kept where they lie, the rest are
 //     allocated; blocks no longer used are freed and the extent tree is
 //     rebuilt. It writes no data.
-//   - Fill then reads the bytes and writes each block where Layout put
+//   - Fill then reads the bytes and writes each block where Place put
 //     it, skipping blocks whose bytes are already there.
 
-// ContentStats says what Layout and Fill did.
+// ContentStats says what Place and Fill did.
 type ContentStats struct {
 	Changed         bool   // the content, size or mapping changed
 	BlocksWritten   uint64 // data blocks written because their bytes differed (new ones included)
@@ -38,12 +38,12 @@ func (s ContentStats) add(o ContentStats) ContentStats {
 	}
 }
 
-// allocMax is the most blocks Layout asks the allocator for at once: one
+// allocMax is the most blocks Place asks the allocator for at once: one
 // extent's worth.
 const allocMax = extent.MaxInitLen
 
-// LayoutOptions say how Layout places a file's content.
-type LayoutOptions struct {
+// PlaceOptions say how Place maps a file's content.
+type PlaceOptions struct {
 	// How: InPlace keeps every mapped block under a non-zero block where
 	// it lies (Fill overwrites it if its bytes differ); Relocate gives
 	// every non-zero block a new one and frees all the old.
@@ -55,8 +55,8 @@ type LayoutOptions struct {
 	Reuse func(digest uint64) (blk uint64, ok bool, err error)
 }
 
-// layout is the state of one Layout call.
-type layout struct {
+// placer is the state of one Place call.
+type placer struct {
 	i        *Inode
 	how      fs.Rewrite
 	reuse    func(uint64) (uint64, bool, error)
@@ -68,7 +68,7 @@ type layout struct {
 	st       ContentStats
 }
 
-// Layout places a regular file's new content of size bytes whose block
+// Place maps a regular file's new content of size bytes whose block
 // digests (tree.Digests.Blocks at the filesystem's block size; blocks not
 // in it are all zeros) are blocks, as o says. New blocks are o.Reuse's
 // answer, else come from fs.AllocBlocks, each run's goal right after the
@@ -77,7 +77,7 @@ type layout struct {
 // stored. i_size and i_blocks are updated; no data is written. The work
 // follows the blocks that hold data and the old mapping, not the size: a
 // hole of any length costs one step.
-func (i *Inode) Layout(blocks tree.Digests, size int64, o LayoutOptions) (ContentStats, error) {
+func (i *Inode) Place(blocks tree.Digests, size int64, o PlaceOptions) (ContentStats, error) {
 	if i.kind != tree.Regular {
 		return ContentStats{}, kindf(i.ino, "write content", i.kind)
 	}
@@ -92,7 +92,7 @@ func (i *Inode) Layout(blocks tree.Digests, size int64, o LayoutOptions) (Conten
 	if i.ext == nil {
 		i.setEmptyExtents()
 	}
-	l := &layout{i: i, how: o.How, reuse: o.Reuse}
+	l := &placer{i: i, how: o.How, reuse: o.Reuse}
 	next := int64(0)
 	err := blocks.Each(func(lb int64, d uint64) error {
 		if lb > next {
@@ -143,7 +143,7 @@ func (i *Inode) Layout(blocks tree.Digests, size int64, o LayoutOptions) (Conten
 
 // hole places the all-zero logical blocks [from, to): no block; the old
 // blocks mapped there are freed (a relocation frees them all anyway).
-func (l *layout) hole(from, to uint32) error {
+func (l *placer) hole(from, to uint32) error {
 	if err := l.flush(); err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (l *layout) hole(from, to uint32) error {
 }
 
 // block places logical block lb, whose new content has digest d.
-func (l *layout) block(lb uint32, d uint64) error {
+func (l *placer) block(lb uint32, d uint64) error {
 	phys, uninit, ok := l.i.ext.Lookup(lb)
 	if l.how == fs.Relocate {
 		ok = false // freed with the rest by freeTail(0)
@@ -208,7 +208,7 @@ func (l *layout) block(lb uint32, d uint64) error {
 }
 
 // flush allocates the pending blocks.
-func (l *layout) flush() error {
+func (l *placer) flush() error {
 	if l.pending == 0 {
 		return nil
 	}
@@ -236,7 +236,7 @@ func (l *layout) flush() error {
 }
 
 // addMap appends n blocks at lb -> phys, merging with the previous run.
-func (l *layout) addMap(lb uint32, phys uint64, n uint32) {
+func (l *placer) addMap(lb uint32, phys uint64, n uint32) {
 	if k := len(l.maps); k > 0 {
 		last := &l.maps[k-1]
 		if last.Logical+last.Len == lb && last.Physical+uint64(last.Len) == phys && uint64(last.Len)+uint64(n) <= extent.MaxInitLen {
@@ -251,7 +251,7 @@ func (l *layout) addMap(lb uint32, phys uint64, n uint32) {
 
 // addFree records n old data blocks from phys on to free once the new
 // tree is stored.
-func (l *layout) addFree(phys, n uint64) {
+func (l *placer) addFree(phys, n uint64) {
 	l.st.BlocksFreed += n
 	if k := len(l.free); k > 0 && l.free[k-1].Start+l.free[k-1].Len == phys {
 		l.free[k-1].Len += n
@@ -261,7 +261,7 @@ func (l *layout) addFree(phys, n uint64) {
 }
 
 // freeTail records the old blocks at or past logical block end.
-func (l *layout) freeTail(end uint32) {
+func (l *placer) freeTail(end uint32) {
 	for _, m := range l.i.ext.Mappings {
 		if m.End() <= uint64(end) {
 			continue

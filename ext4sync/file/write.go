@@ -9,9 +9,9 @@ import (
 )
 
 // WriteContent makes a regular file's content exactly the size bytes read
-// from r, in place: Layout with fs.InPlace, then Fill. It holds the whole
+// from r, in place: Place with fs.InPlace, then Fill. It holds the whole
 // content in memory, so it is for small files and tests; the sync digests
-// content first and calls Layout and Fill itself.
+// content first and calls Place and Fill itself.
 func (i *Inode) WriteContent(r io.Reader, size int64) (ContentStats, error) {
 	if i.kind != tree.Regular {
 		return ContentStats{}, kindf(i.ino, "write content", i.kind)
@@ -28,7 +28,7 @@ func (i *Inode) WriteContent(r io.Reader, size int64) (ContentStats, error) {
 		return ContentStats{}, wrapf(i.ino, "digest new content", err)
 	}
 	blocks := d.Blocks(int(i.fs.BlockSize()))
-	st, err := i.Layout(blocks, size, LayoutOptions{How: fs.InPlace})
+	st, err := i.Place(blocks, size, PlaceOptions{How: fs.InPlace})
 	if err != nil {
 		return st, err
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 	"github.com/lvm-um-gen/lvm-um-gen/generator/generatortest"
 )
@@ -101,7 +102,7 @@ func TestGenerateArtifactReadsBack(t *testing.T) {
 	}
 
 	// The real CLI agrees.
-	cli := menderArtifactCLI(t)
+	cli := ext4test.Tool(t, "mender-artifact")
 	if out, err := exec.Command(cli, "validate", f.opts.OutputPath).CombinedOutput(); err != nil {
 		t.Fatalf("mender-artifact validate: %v\n%s", err, out)
 	}
@@ -145,7 +146,7 @@ func TestGenerateSigned(t *testing.T) {
 			if !rb.Signed {
 				t.Fatal("not signed")
 			}
-			cli := menderArtifactCLI(t)
+			cli := ext4test.Tool(t, "mender-artifact")
 			pubPath := filepath.Join(f.dir, "pub.pem")
 			if err := os.WriteFile(pubPath, pub, 0o644); err != nil {
 				t.Fatal(err)
@@ -244,8 +245,8 @@ func TestGenerateEveryCompression(t *testing.T) {
 				t.Fatal("payload differs from the image")
 			}
 			// Debian's mender-artifact 3.9 predates zstd; the library reads it.
-			if cli, err := exec.LookPath("mender-artifact"); err == nil && !strings.HasPrefix(comp, "zstd") {
-				if out, err := exec.Command(cli, "validate", f.opts.OutputPath).CombinedOutput(); err != nil {
+			if !strings.HasPrefix(comp, "zstd") && ext4test.HaveTools(t, "mender-artifact") {
+				if out, err := exec.Command("mender-artifact", "validate", f.opts.OutputPath).CombinedOutput(); err != nil {
 					t.Fatalf("mender-artifact validate: %v\n%s", err, out)
 				}
 			}

@@ -135,7 +135,7 @@ func TestGenerateDelta(t *testing.T) {
 	}
 
 	// The real CLI.
-	cli := menderArtifactCLI(t)
+	cli := ext4test.Tool(t, "mender-artifact")
 	if out, err := exec.Command(cli, "validate", f.opts.OutputPath).CombinedOutput(); err != nil {
 		t.Fatalf("mender-artifact validate: %v\n%s", err, out)
 	}

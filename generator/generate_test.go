@@ -16,7 +16,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -425,19 +424,6 @@ func verifier(t *testing.T, pub []byte) func(msg, sig []byte) error {
 		t.Fatal(err)
 	}
 	return v.Verify
-}
-
-// menderArtifactCLI returns the mender-artifact binary or skips.
-func menderArtifactCLI(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("mender-artifact")
-	if err != nil {
-		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-			t.Fatal("mender-artifact CLI not found and LVMUM_REQUIRE_TOOLS=1")
-		}
-		t.Skip("mender-artifact CLI not installed")
-	}
-	return p
 }
 
 // touchAll sets the mtime of files, to prove it does not reach the output.

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 )
 
 // TestBadInputClassesExit2 is the audit of issue 13's "every bad-input
@@ -88,7 +90,7 @@ func TestBadInputClassesExit2(t *testing.T) {
 	if err := copyFile(rimg, rbad); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(needTool(t, "debugfs"), "-w", "-R", "sif /f block[0] 0", rbad).CombinedOutput(); err != nil {
+	if out, err := exec.Command(ext4test.Tool(t, "debugfs"), "-w", "-R", "sif /f block[0] 0", rbad).CombinedOutput(); err != nil {
 		t.Fatalf("debugfs sif: %v\n%s", err, out)
 	}
 	rimgBytes, err := os.ReadFile(rimg)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 )
 
@@ -18,7 +19,7 @@ import (
 // valid, the damage issue 13 found carried into releases.
 func freeRootBlock(t *testing.T, img string) {
 	t.Helper()
-	debugfs := needTool(t, "debugfs")
+	debugfs := ext4test.Tool(t, "debugfs")
 	out, err := exec.Command(debugfs, "-R", "bmap <2> 0", img).Output()
 	if err != nil {
 		t.Fatalf("debugfs bmap: %v", err)

@@ -13,21 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 )
-
-// needTool returns the path of an external test oracle or skips.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not found and LVMUM_REQUIRE_TOOLS=1", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
 
 func writeTree(t *testing.T, root string, files map[string]string) {
 	t.Helper()
@@ -46,8 +34,8 @@ func writeTree(t *testing.T, root string, files map[string]string) {
 // Yocto-like mkfs image and checks the new image with e2fsck and the
 // artifact with mender-artifact.
 func TestEngineGenerate(t *testing.T) {
-	mkfs := needTool(t, "mkfs.ext4")
-	fsck := needTool(t, "e2fsck")
+	mkfs := ext4test.Tool(t, "mkfs.ext4")
+	fsck := ext4test.Tool(t, "e2fsck")
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", dir)
 	oldTree, newTree := filepath.Join(dir, "old"), filepath.Join(dir, "new")
@@ -105,8 +93,8 @@ func TestEngineGenerate(t *testing.T) {
 		t.Fatalf("report:\n%s", data)
 	}
 	checkAttribution(t, &r, string(data))
-	if cli, err := exec.LookPath("mender-artifact"); err == nil {
-		if o, err := exec.Command(cli, "validate", filepath.Join(out, "v2.mender")).CombinedOutput(); err != nil {
+	if ext4test.HaveTools(t, "mender-artifact") {
+		if o, err := exec.Command("mender-artifact", "validate", filepath.Join(out, "v2.mender")).CombinedOutput(); err != nil {
 			t.Fatalf("mender-artifact validate: %v\n%s", err, o)
 		}
 	}
@@ -244,8 +232,8 @@ func mkfsImage(t *testing.T, tree, img, size string) {
 // or -O wins).
 func mkfsImageWith(t *testing.T, tree, img, size string, opts ...string) {
 	t.Helper()
-	mkfs := needTool(t, "mkfs.ext4")
-	fsck := needTool(t, "e2fsck")
+	mkfs := ext4test.Tool(t, "mkfs.ext4")
+	fsck := ext4test.Tool(t, "e2fsck")
 	args := append([]string{"-q", "-F", "-i", "4096", "-O", "metadata_csum_seed,orphan_file"}, opts...)
 	mk := exec.Command(mkfs, append(args, "-d", tree, img, size)...)
 	if out, err := mk.CombinedOutput(); err != nil {
@@ -302,8 +290,8 @@ func TestEngineBadInputs(t *testing.T) {
 // directory: both give a clean image with the one new file. (Other counts
 // may differ: the archive's times are whole seconds.)
 func TestEngineTarRootfs(t *testing.T) {
-	tarBin := needTool(t, "tar")
-	fsck := needTool(t, "e2fsck")
+	tarBin := ext4test.Tool(t, "tar")
+	fsck := ext4test.Tool(t, "e2fsck")
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", dir)
 	oldTree, newTree := filepath.Join(dir, "old"), filepath.Join(dir, "new")

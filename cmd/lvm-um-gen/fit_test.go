@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -16,7 +18,7 @@ import (
 // there), are exit 2 naming the file and the feature or limit, with
 // nothing left behind.
 func TestBinaryUnfitRootfs(t *testing.T) {
-	mkfs := needTool(t, "mkfs.ext4")
+	mkfs := ext4test.Tool(t, "mkfs.ext4")
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", dir)
 	old := filepath.Join(dir, "old")

@@ -136,7 +136,7 @@ func waitForImageTemp(out string, done chan error) string {
 // work directory is not created inside the rootfs it reads, so the image
 // holds exactly the tree (no /.lvm-um-gen-NNN, the root's own mtime).
 func TestBinaryOutputsInsideRootfs(t *testing.T) {
-	fsck := needTool(t, "e2fsck")
+	fsck := ext4test.Tool(t, "e2fsck")
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", dir)
 	old, rootfs := filepath.Join(dir, "old"), filepath.Join(dir, "new")

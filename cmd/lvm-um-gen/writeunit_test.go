@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 )
 
 // Issue 14, item 6: --write-unit is range-checked as --chunk-size is (a
@@ -21,7 +23,7 @@ func TestBinaryWriteUnitRange(t *testing.T) {
 	writeTree(t, old, map[string]string{"etc/version": "1\n", "usr/bin/app": strings.Repeat("v1 ", 20000)})
 	writeTree(t, rootfs, map[string]string{"etc/version": "2\n", "usr/bin/app": strings.Repeat("v2 ", 20000), "usr/bin/new": strings.Repeat("n", 50000)})
 	base := filepath.Join(dir, "base.ext4")
-	mkfs := needTool(t, "mkfs.ext4")
+	mkfs := ext4test.Tool(t, "mkfs.ext4")
 	if out, err := exec.Command(mkfs, "-q", "-F", "-b", "1024", "-d", old, base, "64M").CombinedOutput(); err != nil {
 		t.Fatalf("mkfs: %v\n%s", err, out)
 	}

@@ -3,9 +3,10 @@ package dir
 import (
 	"encoding/binary"
 	"errors"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 )
 
 // resealLeaf and resealDx recompute checksums after a deliberate
@@ -110,15 +111,6 @@ func TestCorruption(t *testing.T) {
 	}
 }
 
-func haveTools() bool {
-	for _, tool := range []string{"mkfs.ext4", "fsck.ext4", "e2fsck", "debugfs"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return false
-		}
-	}
-	return true
-}
-
 const (
 	fuzzBS        = 1024
 	fuzzMaxBlocks = 128
@@ -153,7 +145,7 @@ func FuzzDir(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(concat(csumInit.blocks), uint8(fuzzFileType|fuzzCsum), uint32(1))
-	if haveTools() {
+	if ext4test.HaveTools(f, e2fsprogs...) {
 		img := fixture(f, fuzzBS)
 		for _, path := range []string{"/bigdir", "/small"} {
 			o := openOnImage(f, img, path)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 )
 
 const (
@@ -78,7 +80,7 @@ func fixture(t testing.TB, bs int) string {
 // fixtureWith is fixture with extra mkfs.ext4 options.
 func fixtureWith(t testing.TB, bs int, extra ...string) string {
 	t.Helper()
-	needTools(t)
+	ext4test.RequireTools(t, e2fsprogs...)
 	fixMu.Lock()
 	defer fixMu.Unlock()
 	key := fmt.Sprint(bs, extra)

@@ -100,17 +100,8 @@ func (m *imgFile) AppendBlock() (uint32, error) {
 	return uint32(len(m.phys) - 1), nil
 }
 
-func needTools(t testing.TB) {
-	t.Helper()
-	for _, tool := range []string{"mkfs.ext4", "fsck.ext4", "e2fsck", "debugfs"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-				t.Fatalf("%s not found: %v", tool, err)
-			}
-			t.Skipf("%s not found", tool)
-		}
-	}
-}
+// e2fsprogs are the oracles and fixture builders of the image tests.
+var e2fsprogs = []string{"mkfs.ext4", "fsck.ext4", "e2fsck", "debugfs"}
 
 // mkImage builds a Yocto-like image of tree at block size bs.
 func mkImage(t testing.TB, tree string, bs int, size string, extra ...string) string {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 )
 
 var reDxHash = regexp.MustCompile(`Hash of (\S+) is 0x([0-9a-f]+) \(minor 0x([0-9a-f]+)\)`)
@@ -28,7 +30,7 @@ func seedUUID(s [4]uint32) string {
 // TestHashMatchesDebugfs checks every hash version, signed and unsigned,
 // with and without a seed, on names of 1..255 bytes with high-bit bytes.
 func TestHashMatchesDebugfs(t *testing.T) {
-	needTools(t)
+	ext4test.RequireTools(t, e2fsprogs...)
 	img := fixture(t, 1024)
 	r := rand.New(rand.NewSource(7))
 	const alpha = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.\xa0\xc3\xa9\xe2\xff\x80"

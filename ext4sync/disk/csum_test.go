@@ -6,16 +6,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 )
 
 // TestSuperblockChecksumMatchesMkfs checks the crc32c convention against a
 // superblock written by the real mkfs.ext4: s_checksum (0x3FC) must equal
 // crc32c(~0, bytes 0..0x3FB).
 func TestSuperblockChecksumMatchesMkfs(t *testing.T) {
-	mkfs, err := exec.LookPath("mkfs.ext4")
-	if err != nil {
-		t.Skip("mkfs.ext4 not installed")
-	}
+	mkfs := ext4test.Tool(t, "mkfs.ext4")
 	img := filepath.Join(t.TempDir(), "sb.img")
 	out, err := exec.Command(mkfs, "-q", "-F", "-b", "1024", "-O", "metadata_csum", img, "4M").CombinedOutput()
 	if err != nil {

@@ -6,18 +6,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 )
 
 // mkfsImage builds a Yocto-like image the way the project's fixtures do.
 func mkfsImage(t *testing.T, blockSize string, extra ...string) []byte {
 	t.Helper()
-	mkfs, err := exec.LookPath("mkfs.ext4")
-	if err != nil {
-		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-			t.Fatal("mkfs.ext4 not installed")
-		}
-		t.Skip("mkfs.ext4 not installed")
-	}
+	mkfs := ext4test.Tool(t, "mkfs.ext4")
 	dir := t.TempDir()
 	tree := filepath.Join(dir, "tree")
 	if err := os.MkdirAll(filepath.Join(tree, "etc"), 0o755); err != nil {

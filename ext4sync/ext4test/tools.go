@@ -26,6 +26,35 @@ func RequireTools(t testing.TB, names ...string) {
 	}
 }
 
+// Tool returns the path of the program name, after RequireTools: the
+// test skips when it is missing, or fails when LVMUM_REQUIRE_TOOLS=1.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	RequireTools(t, name)
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// HaveTools reports whether every named program is on PATH, for what a
+// test adds only when it can (another reader's check, fuzz seeds from a
+// real image). Under LVMUM_REQUIRE_TOOLS=1 a missing one fails the test
+// instead, so CI never silently checks less.
+func HaveTools(t testing.TB, names ...string) bool {
+	t.Helper()
+	for _, n := range names {
+		if _, err := exec.LookPath(n); err != nil {
+			if os.Getenv(RequireToolsEnv) == "1" {
+				t.Fatalf("ext4test: required tool %s missing: %v", n, err)
+			}
+			return false
+		}
+	}
+	return true
+}
+
 // run executes a program and returns its stdout and stderr; err is non-nil
 // when it could not start or exited non-zero (then *exec.ExitError).
 func run(env []string, name string, args ...string) (stdout, stderr []byte, err error) {

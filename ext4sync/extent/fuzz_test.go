@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"flag"
 	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 )
 
 // fuzzBlockSize is the block size of fuzzed stores.
@@ -87,10 +89,8 @@ func realSeedImage(f *testing.F) (im *image) {
 	if w := flag.Lookup("test.fuzzworker"); w != nil && w.Value.String() == "true" {
 		return nil
 	}
-	for _, n := range []string{"mkfs.ext4", "debugfs", "e2fsck", "fsck.ext4"} {
-		if _, err := lookPath(n); err != nil {
-			return nil
-		}
+	if !ext4test.HaveTools(f, "mkfs.ext4", "debugfs", "e2fsck", "fsck.ext4") {
+		return nil
 	}
 	return openImage(f, fixture(f, spec1k))
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 )
 
 // Superblock and inode fields the image tests read (offsets per the
@@ -47,22 +48,6 @@ const (
 	goodOldInode  = 128
 	sectorSize    = 512
 )
-
-// needTool skips the test when an e2fsprogs tool is missing, unless
-// LVMUM_REQUIRE_TOOLS=1.
-func needTool(t testing.TB, names ...string) {
-	t.Helper()
-	for _, n := range names {
-		if _, err := exec.LookPath(n); err != nil {
-			if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-				t.Fatalf("%s not found: %v", n, err)
-			}
-			t.Skipf("%s not found", n)
-		}
-	}
-}
-
-var lookPath = exec.LookPath
 
 // run runs a tool and returns its stdout and exit code.
 func run(t testing.TB, name string, args ...string) (string, int) {
@@ -120,7 +105,7 @@ func TestMain(m *testing.M) {
 // fixture returns a private copy of the image for spec.
 func fixture(t testing.TB, spec fixtureSpec) string {
 	t.Helper()
-	needTool(t, "mkfs.ext4", "fsck.ext4", "debugfs", "e2fsck")
+	ext4test.RequireTools(t, "mkfs.ext4", "fsck.ext4", "debugfs", "e2fsck")
 	fixtureMu.Lock()
 	base, ok := fixtureCache[spec]
 	if !ok {

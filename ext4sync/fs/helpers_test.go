@@ -10,21 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// tool returns the path of an e2fsprogs program, skipping the test when it
-// is missing unless LVMUM_REQUIRE_TOOLS=1.
-func tool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not installed", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
+)
 
 // makeTree writes a small rootfs-like tree.
 func makeTree(t testing.TB) string {
@@ -56,7 +44,7 @@ func makeTree(t testing.TB) string {
 func buildImage(t testing.TB, blockSize, size string, extra ...string) string {
 	t.Helper()
 	img := mkfsImage(t, blockSize, size, extra...)
-	out, err := exec.Command(tool(t, "fsck.ext4"), "-pfD", img).CombinedOutput()
+	out, err := exec.Command(ext4test.Tool(t, "fsck.ext4"), "-pfD", img).CombinedOutput()
 	var ee *exec.ExitError
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() <= 1) {
 		t.Fatalf("fsck.ext4 -pfD: %v: %s", err, out)
@@ -68,7 +56,7 @@ func buildImage(t testing.TB, blockSize, size string, extra ...string) string {
 // refuse anyway; fsck of an mmp image waits for the MMP interval).
 func mkfsImage(t testing.TB, blockSize, size string, extra ...string) string {
 	t.Helper()
-	mkfs := tool(t, "mkfs.ext4")
+	mkfs := ext4test.Tool(t, "mkfs.ext4")
 	img := filepath.Join(t.TempDir(), "base.img")
 	args := []string{"-q", "-F", "-i", "4096", "-O", "metadata_csum_seed,orphan_file", "-b", blockSize}
 	args = append(args, extra...)
@@ -186,7 +174,7 @@ func (d *memDev) save(t testing.TB) string {
 // e2fsckClean runs e2fsck -fn and fails the test unless it exits 0.
 func e2fsckClean(t testing.TB, img string) {
 	t.Helper()
-	out, err := exec.Command(tool(t, "e2fsck"), "-fn", img).CombinedOutput()
+	out, err := exec.Command(ext4test.Tool(t, "e2fsck"), "-fn", img).CombinedOutput()
 	if err != nil {
 		t.Fatalf("e2fsck -fn: %v\n%s", err, out)
 	}
@@ -195,7 +183,7 @@ func e2fsckClean(t testing.TB, img string) {
 // debugfs runs one read-only debugfs request.
 func debugfs(t testing.TB, img, req string) string {
 	t.Helper()
-	out, err := exec.Command(tool(t, "debugfs"), "-R", req, img).CombinedOutput()
+	out, err := exec.Command(ext4test.Tool(t, "debugfs"), "-R", req, img).CombinedOutput()
 	if err != nil {
 		t.Fatalf("debugfs -R %q: %v\n%s", req, err, out)
 	}
@@ -205,7 +193,7 @@ func debugfs(t testing.TB, img, req string) string {
 // dumpe2fs returns the "Key: value" header fields and the group lines.
 func dumpe2fs(t testing.TB, img string) (map[string]string, []string) {
 	t.Helper()
-	out, err := exec.Command(tool(t, "dumpe2fs"), img).Output()
+	out, err := exec.Command(ext4test.Tool(t, "dumpe2fs"), img).Output()
 	if err != nil {
 		t.Fatalf("dumpe2fs: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
 )
 
@@ -24,22 +25,10 @@ const (
 	sbChecksum   = 0x3FC // s_checksum, crc32c of the bytes before it
 )
 
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not found: %v", name, err)
-		}
-		t.Skipf("%s not found", name)
-	}
-	return p
-}
-
 // mkfsImage builds a small Yocto-like image the way the project's fixtures do.
 func mkfsImage(t *testing.T, blockSize string) string {
 	t.Helper()
-	mkfs, fsck := needTool(t, "mkfs.ext4"), needTool(t, "fsck.ext4")
+	mkfs, fsck := ext4test.Tool(t, "mkfs.ext4"), ext4test.Tool(t, "fsck.ext4")
 	dir := t.TempDir()
 	tree := filepath.Join(dir, "tree")
 	for _, d := range []string{"etc", "usr/bin"} {
@@ -80,7 +69,7 @@ func exitCode(err error) int {
 // the overlay and checks the result with e2fsck and dumpe2fs, and the
 // overlay's change list with blockmap's diff.
 func TestRelabelRealImage(t *testing.T) {
-	e2fsck, dumpe2fs := needTool(t, "e2fsck"), needTool(t, "dumpe2fs")
+	e2fsck, dumpe2fs := ext4test.Tool(t, "e2fsck"), ext4test.Tool(t, "dumpe2fs")
 	for _, bs := range []string{"1024", "4096"} {
 		t.Run("b"+bs, func(t *testing.T) {
 			img := mkfsImage(t, bs)

@@ -18,20 +18,6 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
-// needTools skips the test when an e2fsprogs oracle is missing, unless
-// LVMUM_REQUIRE_TOOLS=1 makes that a failure.
-func needTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-				t.Fatalf("%s not found: %v", tool, err)
-			}
-			t.Skipf("%s not found: %v", tool, err)
-		}
-	}
-}
-
 func run(t *testing.T, okCodes []int, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(name, args...)

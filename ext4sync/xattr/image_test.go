@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
@@ -46,7 +47,7 @@ func sortedCopy(x []Attr) []Attr {
 }
 
 func TestMkfsImages(t *testing.T) {
-	needTools(t, "mkfs.ext4", "fsck.ext4", "debugfs", "e2fsck")
+	ext4test.RequireTools(t, "mkfs.ext4", "fsck.ext4", "debugfs", "e2fsck")
 	src := t.TempDir()
 	files := fixtureFiles()
 	want := buildSource(t, src, files)
@@ -89,7 +90,7 @@ func TestMkfsImages(t *testing.T) {
 // TestNameOrderDiffers: encoded in name order, a set mke2fs received in
 // another order lands differently (Encode places in the order given).
 func TestNameOrderDiffers(t *testing.T) {
-	needTools(t, "mkfs.ext4", "fsck.ext4", "debugfs")
+	ext4test.RequireTools(t, "mkfs.ext4", "fsck.ext4", "debugfs")
 	src := t.TempDir()
 	files := fixtureFiles()
 	want := buildSource(t, src, files)
@@ -136,7 +137,7 @@ func checkReencode(t *testing.T, im *image, in inodeInfo, path string, attrs []A
 // TestWriteChangedXattrs rewrites one file's in-inode region and block with
 // a changed set and has e2fsck and debugfs judge the result.
 func TestWriteChangedXattrs(t *testing.T) {
-	needTools(t, "mkfs.ext4", "fsck.ext4", "debugfs", "e2fsck")
+	ext4test.RequireTools(t, "mkfs.ext4", "fsck.ext4", "debugfs", "e2fsck")
 	src := t.TempDir()
 	files := fixtureFiles()
 	want := buildSource(t, src, files)
@@ -221,7 +222,7 @@ func names(x []Attr) []string {
 // TestMkfsRejectsOversized checks that Encode refuses what mke2fs -d
 // refuses: an xattr too big for a 1 KiB block and the inode body.
 func TestMkfsRejectsOversized(t *testing.T) {
-	needTools(t, "mkfs.ext4")
+	ext4test.RequireTools(t, "mkfs.ext4")
 	src := t.TempDir()
 	files := []srcFile{{path: "f", kind: tree.Regular, content: []byte("f"),
 		attrs: []Attr{{Name: "user.big", Value: fill(1500, 1)}}}}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
+
 	"github.com/mendersoftware/mender-artifact/artifact"
 	"github.com/mendersoftware/mender-artifact/awriter"
 	"github.com/mendersoftware/mender-artifact/handlers"
@@ -269,8 +271,8 @@ func TestCorrupt(t *testing.T) {
 // TestMenderArtifactCLI: an artifact written by the real mender-artifact
 // tool from an mkfs.ext4 image resolves to the same bytes.
 func TestMenderArtifactCLI(t *testing.T) {
-	cli := tool(t, "mender-artifact")
-	mkfs := tool(t, "mkfs.ext4")
+	cli := ext4test.Tool(t, "mender-artifact")
+	mkfs := ext4test.Tool(t, "mkfs.ext4")
 	img := filepath.Join(t.TempDir(), "rootfs.ext4")
 	if out, err := exec.Command(mkfs, "-q", "-F", "-b", "1024", img, "4M").CombinedOutput(); err != nil {
 		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
@@ -289,18 +291,6 @@ func TestMenderArtifactCLI(t *testing.T) {
 			t.Errorf("%s: payload differs from the image", comp)
 		}
 	}
-}
-
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not installed", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
 }
 
 func TestTwoPayloadFiles(t *testing.T) {
@@ -334,7 +324,7 @@ func TestTwoPayloadFiles(t *testing.T) {
 // TestMenderArtifactCLISigned: the CLI's signature verifies with the
 // matching public key and fails with another.
 func TestMenderArtifactCLISigned(t *testing.T) {
-	cli := tool(t, "mender-artifact")
+	cli := ext4test.Tool(t, "mender-artifact")
 	_, _, other := testKeys(t)
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	must(t, err)

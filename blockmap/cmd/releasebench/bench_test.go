@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 )
 
 // fakeEstimateEnv makes the test binary act as `lvm-um-gen estimate`, so
@@ -76,23 +78,11 @@ func fakeGenerate(args []string) int {
 	return 0
 }
 
-func needTools(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"mkfs.ext4", "fsck.ext4", "e2fsck"} {
-		if !haveTool(tool) {
-			if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-				t.Fatalf("%s not installed", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-}
-
 // TestSmoke runs the whole benchmark at a tiny scale and checks that every
 // case has every row, the no-op release changes nothing, the lower bound is
 // below every measured method, and both renderings carry every row.
 func TestSmoke(t *testing.T) {
-	needTools(t)
+	ext4test.RequireTools(t, "mkfs.ext4", "fsck.ext4", "e2fsck")
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
@@ -22,18 +23,6 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not installed", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
 }
 
 // rootfsDir is a small tree: directories, a file, a symlink, a hard link.
@@ -113,7 +102,7 @@ func TestTarByContent(t *testing.T) {
 // TestImage: an mkfs.ext4 -d image of a directory reads as the directory
 // (plus lost+found).
 func TestImage(t *testing.T) {
-	mkfs := tool(t, "mkfs.ext4")
+	mkfs := ext4test.Tool(t, "mkfs.ext4")
 	root := rootfsDir(t)
 	img := filepath.Join(t.TempDir(), "rootfs.tar") // the name must not matter
 	cmd := exec.Command(mkfs, "-q", "-F", "-i", "4096", "-O", "metadata_csum_seed,orphan_file", "-b", "4096", "-d", root, img, "16M")
@@ -121,7 +110,7 @@ func TestImage(t *testing.T) {
 		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
 	}
 	// As a Yocto build does: fsck -pfD, where exit 1 (fixed) is fine.
-	if out, err := exec.Command(tool(t, "fsck.ext4"), "-pfD", img).CombinedOutput(); err != nil {
+	if out, err := exec.Command(ext4test.Tool(t, "fsck.ext4"), "-pfD", img).CombinedOutput(); err != nil {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() > 1 {
 			t.Fatalf("fsck.ext4 -pfD: %v\n%s", err, out)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fstree"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
@@ -18,8 +19,8 @@ import (
 // onto an empty base, gives an image e2fsck accepts and that reads back
 // (fstree) as the same tree: metadata, xattrs, links, contents.
 func TestSyncFromTar(t *testing.T) {
-	mkfs := toolOrSkip(t, "mkfs.ext4")
-	fsck := toolOrSkip(t, "e2fsck")
+	mkfs := ext4test.Tool(t, "mkfs.ext4")
+	fsck := ext4test.Tool(t, "e2fsck")
 	root := fixtureDir(t)
 	dt, err := dirsource.Read(root, dirsource.Options{})
 	must(t, err)
@@ -35,7 +36,7 @@ func TestSyncFromTar(t *testing.T) {
 		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
 	}
 	// As a Yocto build does: fsck -pfD, where exit 1 (fixed) is fine.
-	if out, err := exec.Command(toolOrSkip(t, "fsck.ext4"), "-pfD", base).CombinedOutput(); err != nil {
+	if out, err := exec.Command(ext4test.Tool(t, "fsck.ext4"), "-pfD", base).CombinedOutput(); err != nil {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() > 1 {
 			t.Fatalf("fsck.ext4 -pfD: %v\n%s", err, out)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/dirsource"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
@@ -168,7 +169,7 @@ func goTar(t *testing.T, root string, dt *tree.Tree) string {
 // gnuTar archives the directory with GNU tar as a release build would.
 func gnuTar(t *testing.T, root string, format string) string {
 	t.Helper()
-	bin := toolOrSkip(t, "tar")
+	bin := ext4test.Tool(t, "tar")
 	if out, _ := exec.Command(bin, "--version").Output(); !bytes.Contains(out, []byte("GNU tar")) {
 		t.Skip("tar is not GNU tar")
 	}

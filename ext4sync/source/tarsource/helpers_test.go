@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
@@ -97,7 +98,7 @@ func compress(t testing.TB, raw []byte, comp Compression) ([]byte, bool) {
 		must(t, err)
 		must(t, w.Close())
 	case Bzip2:
-		if _, err := exec.LookPath("bzip2"); err != nil {
+		if !ext4test.HaveTools(t, "bzip2") {
 			return nil, false
 		}
 		cmd := exec.Command("bzip2", "-c")
@@ -135,19 +136,6 @@ func contentsOf(t testing.TB, tr *tree.Tree) map[string][]byte {
 		return err
 	}))
 	return out
-}
-
-// toolOrSkip finds a CLI or skips (fails under LVMUM_REQUIRE_TOOLS=1).
-func toolOrSkip(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("LVMUM_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not installed", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
 }
 
 // linkGroups lists each hard-link group as its sorted paths.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
@@ -174,7 +175,7 @@ func TestCompressions(t *testing.T) {
 		t.Run(comp.String(), func(t *testing.T) {
 			data, ok := compress(t, raw, comp)
 			if !ok {
-				toolOrSkip(t, "bzip2")
+				ext4test.Tool(t, "bzip2")
 			}
 			p := writeFile(t, data)
 			if ok, c, err := Probe(p); err != nil || !ok || c != comp {

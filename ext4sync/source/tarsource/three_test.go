@@ -13,6 +13,7 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap/placement"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fs"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/fstree"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/overlay"
@@ -32,8 +33,8 @@ const fakeTime = 1700000000
 // files). Mtimes are whole seconds, as in a SOURCE_DATE_EPOCH build
 // (mkfs.ext4 -d drops nanoseconds).
 func TestThreeSourcesOneImage(t *testing.T) {
-	mkfs := toolOrSkip(t, "mkfs.ext4")
-	fsck := toolOrSkip(t, "e2fsck")
+	mkfs := ext4test.Tool(t, "mkfs.ext4")
+	fsck := ext4test.Tool(t, "e2fsck")
 	root := fixtureDir(t)
 	must(t, filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {

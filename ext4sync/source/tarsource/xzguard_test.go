@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 )
 
 // Dictionary size codes of the LZMA2 filter property byte.
@@ -125,7 +127,7 @@ func TestXzDictAtLimit(t *testing.T) {
 // headers, stored chunks, several streams with padding) pass the guard
 // byte for byte and open to the same tree as the plain tar.
 func TestXzGuardTransparent(t *testing.T) {
-	toolOrSkip(t, "xz")
+	ext4test.Tool(t, "xz")
 	rng := rand.New(rand.NewPCG(7, 7))
 	noise := make([]byte, 300<<10) // incompressible: LZMA2 stores it in uncompressed chunks
 	for i := range noise {

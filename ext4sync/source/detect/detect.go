@@ -69,17 +69,6 @@ func (s *Source) Close() error {
 	return c()
 }
 
-// Rootfs reads the rootfs at path. For an ext4 image the file stays open
-// for the life of the process (the tree's Contents read from it); use Open
-// to close it.
-func Rootfs(path string, opts Options) (*tree.Tree, Kind, error) {
-	s, err := Open(path, opts)
-	if err != nil {
-		return nil, Unknown, err
-	}
-	return s.Tree, s.Kind, nil
-}
-
 // Open reads the rootfs at path: a directory (not a symlink to one) with
 // dirsource, a file holding an ext4 superblock read-only with imagesource,
 // anything tarsource.Probe accepts as a tar.

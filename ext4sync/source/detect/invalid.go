@@ -7,7 +7,7 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/tarsource"
 )
 
-// IsInvalid reports whether an error from Open or Rootfs means the rootfs
+// IsInvalid reports whether an error from Open means the rootfs
 // itself is unacceptable (the CLI's "bad input" exit status) rather than
 // an I/O or system failure: an unknown kind, a hostile or corrupt tar, an
 // ext4 image that is corrupt, unsupported or not clean.

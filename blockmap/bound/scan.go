@@ -293,9 +293,6 @@ type Scanned struct {
 // BlockSize is the block size the images were scanned in.
 func (r *Scanned) BlockSize() int64 { return r.blockSize }
 
-// ChangedBlocks is the number of blocks that differ.
-func (r *Scanned) ChangedBlocks() int64 { return int64(len(r.changed)) }
-
 // Changed returns the blocks that differ as sorted, disjoint byte ranges
 // (the image's short last block cut at its end), as attrib.Classify takes
 // them.

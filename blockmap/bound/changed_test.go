@@ -1,0 +1,4 @@
+package bound
+
+// ChangedBlocks is the number of blocks that differ (the tests check it).
+func (r *Scanned) ChangedBlocks() int64 { return int64(len(r.changed)) }

@@ -1,6 +1,7 @@
 package ext4sync
 
 import (
+	"context"
 	"fmt"
 	"sort"
 
@@ -26,6 +27,7 @@ type open struct {
 // plan's (and the Placement's, which the FS asks); the applier holds only
 // what executing needs.
 type applier struct {
+	ctx context.Context
 	f   *fs.FS
 	p   *plan.Plan
 	old plan.Old
@@ -41,9 +43,9 @@ type applier struct {
 	freed   *plan.FreedContent  // data blocks removals free, by content (nil: none)
 }
 
-func newApplier(f *fs.FS, p *plan.Plan, old plan.Old, o Options, rec *recorder) *applier {
+func newApplier(ctx context.Context, f *fs.FS, p *plan.Plan, old plan.Old, o Options, rec *recorder) *applier {
 	return &applier{
-		f: f, p: p, old: old, o: o, fo: fileOptions(o), rec: rec,
+		ctx: ctx, f: f, p: p, old: old, o: o, fo: fileOptions(o), rec: rec,
 		newIno:  make([]uint32, p.NewInodes),
 		held:    make(map[uint32]*open),
 		changed: make(map[plan.Ref]bool),
@@ -74,7 +76,7 @@ func (a *applier) run() error {
 
 // step reports progress and stops the sync when its context is done.
 func (a *applier) step(phase string, done, total int64) error {
-	if err := checkContext(a.o); err != nil {
+	if err := a.ctx.Err(); err != nil {
 		return err
 	}
 	progress(a.o, phase, done, total)

@@ -28,7 +28,7 @@ func BenchmarkNoOpSync(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := Sync(f, tr, Options{}); err != nil {
+		if _, err := Sync(b.Context(), f, tr, Options{}); err != nil {
 			b.Fatal(err)
 		}
 		if n := dev.ChangedCount(); n != 0 {

@@ -41,7 +41,7 @@ func TestDeletionTimeProperty(t *testing.T) {
 				t.Run(fmt.Sprint(epoch), func(t *testing.T) {
 					e := epoch
 					out := filepath.Join(t.TempDir(), "out.ext4")
-					if _, err := SyncImage(base, readTree(t, src), out, Options{SourceDateEpoch: &e}); err != nil {
+					if _, err := SyncImage(t.Context(), base, readTree(t, src), out, Options{SourceDateEpoch: &e}); err != nil {
 						t.Fatal(err)
 					}
 					// Inodes the release does not touch keep their times;

@@ -34,7 +34,7 @@ func TestOutOfSpace(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "out.ext4")
-	_, err := SyncImage(base, readTree(t, src), out, Options{})
+	_, err := SyncImage(t.Context(), base, readTree(t, src), out, Options{})
 	if !errors.Is(err, fs.ErrNoSpace) {
 		t.Fatalf("err %v, want fs.ErrNoSpace", err)
 	}
@@ -56,7 +56,7 @@ func TestOutOfInodes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := SyncImage(base, readTree(t, src), filepath.Join(t.TempDir(), "out.ext4"), Options{})
+	_, err := SyncImage(t.Context(), base, readTree(t, src), filepath.Join(t.TempDir(), "out.ext4"), Options{})
 	if !errors.Is(err, fs.ErrNoInodes) {
 		t.Fatalf("err %v, want fs.ErrNoInodes", err)
 	}
@@ -111,12 +111,12 @@ func TestCancel(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			out := filepath.Join(t.TempDir(), "out.ext4")
-			o := Options{Context: ctx, Progress: func(p string, done, total int64) {
+			o := Options{Progress: func(p string, done, total int64) {
 				if p == phase {
 					cancel()
 				}
 			}}
-			_, err := SyncImage(base, readTree(t, src), out, o)
+			_, err := SyncImage(ctx, base, readTree(t, src), out, o)
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("err %v, want context.Canceled", err)
 			}

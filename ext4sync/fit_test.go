@@ -27,7 +27,7 @@ import (
 func refuseSync(t *testing.T, base string, src *tree.Tree, path, feature string) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out.ext4")
-	_, err := SyncImage(base, src, out, Options{})
+	_, err := SyncImage(t.Context(), base, src, out, Options{})
 	var u *UnfitError
 	if !errors.Is(err, ErrUnfit) || !errors.As(err, &u) || u.Path != path || u.Feature != feature {
 		t.Fatalf("err = %v, want an UnfitError for /%s needing %q", err, path, feature)

@@ -61,7 +61,7 @@ func readTree(t testing.TB, dir string) *tree.Tree {
 func syncFile(t testing.TB, base, srcDir string) (string, *Result) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out.ext4")
-	res, err := SyncImage(base, readTree(t, srcDir), out, Options{})
+	res, err := SyncImage(t.Context(), base, readTree(t, srcDir), out, Options{})
 	if err != nil {
 		t.Fatalf("SyncImage: %v", err)
 	}
@@ -84,7 +84,7 @@ func syncOverlay(t testing.TB, img, srcDir string) (*overlay.Device, *Result) {
 		t.Fatal(err)
 	}
 	rec.blockSize = int64(f.BlockSize())
-	res, err := syncWith(f, readTree(t, srcDir), Options{}, rec)
+	res, err := syncWith(t.Context(), f, readTree(t, srcDir), Options{}, rec)
 	if err != nil {
 		t.Fatalf("Sync: %v", err)
 	}

@@ -48,7 +48,7 @@ func TestInPlaceFilesAreReadOnce(t *testing.T) {
 		cc := &countingContents{c: tr.Contents, sel: tr.Contents.(tree.Selector)}
 		tr.Contents = cc
 		out := filepath.Join(t.TempDir(), "out.ext4")
-		res, err := SyncImage(img, tr, out, Options{})
+		res, err := SyncImage(t.Context(), img, tr, out, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -66,12 +66,12 @@ func TestRelocateIntoOpenedUnit(t *testing.T) {
 		return res.UnitsChanged
 	}
 	outDefault := filepath.Join(t.TempDir(), "default.ext4")
-	if _, err := SyncImage(base, readTree(t, src), outDefault, Options{}); err != nil {
+	if _, err := SyncImage(t.Context(), base, readTree(t, src), outDefault, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	outCost := filepath.Join(t.TempDir(), "cost.ext4")
 	pl := placement.New(model, nil)
-	if _, err := SyncImage(base, readTree(t, src), outCost, Options{Placement: pl}); err != nil {
+	if _, err := SyncImage(t.Context(), base, readTree(t, src), outCost, Options{Placement: pl}); err != nil {
 		t.Fatal(err)
 	}
 	ext4test.CheckImage(t, outCost, src)

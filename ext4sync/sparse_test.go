@@ -196,7 +196,7 @@ func TestSparseImageRootfs(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	out := filepath.Join(t.TempDir(), "out.ext4")
-	if _, err := SyncImage(base, s.Tree, out, Options{}); err != nil {
+	if _, err := SyncImage(t.Context(), base, s.Tree, out, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	took := time.Since(start)

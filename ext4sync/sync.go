@@ -54,10 +54,6 @@ type Options struct {
 	SourceDateEpoch *int64
 	// Progress, when set, is called as each phase advances.
 	Progress func(phase string, done, total int64)
-	// Context, when set, cancels the sync: it is checked before every
-	// path of every phase, and its error is returned as is (the image is
-	// then half written and must be discarded; SyncImage writes nothing).
-	Context context.Context
 	// SpillDir is where SyncImage's and SyncOverlay's overlay keeps the
 	// changed blocks that do not fit in memory; "" means os.TempDir().
 	SpillDir string
@@ -81,21 +77,24 @@ type Result struct {
 
 // Sync makes the filesystem f hold exactly src: it reads f's current tree,
 // plans the sync and applies it, then flushes f. On error f may be half
-// written and must be discarded.
-func Sync(f *fs.FS, src *tree.Tree, o Options) (*Result, error) {
-	return syncWith(f, src, o, nil)
+// written and must be discarded. ctx cancels the sync: it is checked
+// before every path of every phase, and its error is returned as is (the
+// image is then half written and must be discarded; SyncImage writes
+// nothing).
+func Sync(ctx context.Context, f *fs.FS, src *tree.Tree, o Options) (*Result, error) {
+	return syncWith(ctx, f, src, o, nil)
 }
 
 // SyncImage writes to outPath the base image at basePath synced to src.
 // The base is only ever read: the sync runs on a copy-on-write overlay,
 // which is written out atomically when everything succeeded.
-func SyncImage(basePath string, src *tree.Tree, outPath string, o Options) (*Result, error) {
+func SyncImage(ctx context.Context, basePath string, src *tree.Tree, outPath string, o Options) (*Result, error) {
 	if same, err := sameFile(basePath, outPath); err != nil {
 		return nil, err
 	} else if same {
 		return nil, fmt.Errorf("ext4sync: output %s is the base image %s, which is never modified", outPath, basePath)
 	}
-	res, dev, err := SyncOverlay(basePath, src, o)
+	res, dev, err := SyncOverlay(ctx, basePath, src, o)
 	if err != nil {
 		return nil, err
 	}
@@ -112,12 +111,12 @@ func SyncImage(basePath string, src *tree.Tree, outPath string, o Options) (*Res
 // stream or write out, and close. Once it is returned nothing writes it,
 // so any number of goroutines may read it at once. On error nothing is
 // left open.
-func SyncOverlay(basePath string, src *tree.Tree, o Options) (*Result, *overlay.Device, error) {
+func SyncOverlay(ctx context.Context, basePath string, src *tree.Tree, o Options) (*Result, *overlay.Device, error) {
 	dev, err := overlay.Open(basePath, overlay.Options{TempDir: o.SpillDir})
 	if err != nil {
 		return nil, nil, fmt.Errorf("ext4sync: open base %s: %w", basePath, err)
 	}
-	res, err := syncDevice(dev, basePath, src, o)
+	res, err := syncDevice(ctx, dev, basePath, src, o)
 	if err != nil {
 		dev.Close()
 		return nil, nil, err
@@ -127,7 +126,7 @@ func SyncOverlay(basePath string, src *tree.Tree, o Options) (*Result, *overlay.
 
 // syncDevice syncs the filesystem on dev, an overlay of the base image at
 // basePath, to src.
-func syncDevice(dev *overlay.Device, basePath string, src *tree.Tree, o Options) (*Result, error) {
+func syncDevice(ctx context.Context, dev *overlay.Device, basePath string, src *tree.Tree, o Options) (*Result, error) {
 	if at, ok := o.Placement.(DeviceAttacher); ok {
 		if err := at.Attach(dev); err != nil {
 			return nil, fmt.Errorf("ext4sync: placement: %w", err)
@@ -139,7 +138,7 @@ func syncDevice(dev *overlay.Device, basePath string, src *tree.Tree, o Options)
 		return nil, fmt.Errorf("ext4sync: base %s: %w", basePath, err)
 	}
 	rec.blockSize = int64(f.BlockSize())
-	res, err := syncWith(f, src, o, rec)
+	res, err := syncWith(ctx, f, src, o, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -172,11 +171,11 @@ func sameFile(base, out string) (bool, error) {
 }
 
 // syncWith is Sync, attributing writes to paths when rec is set.
-func syncWith(f *fs.FS, src *tree.Tree, o Options, rec *recorder) (*Result, error) {
+func syncWith(ctx context.Context, f *fs.FS, src *tree.Tree, o Options, rec *recorder) (*Result, error) {
 	if f == nil || src == nil {
 		return nil, errors.New("ext4sync: nil filesystem or tree")
 	}
-	if err := checkContext(o); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	progress(o, PhaseRead, 0, 1)
@@ -193,19 +192,11 @@ func syncWith(f *fs.FS, src *tree.Tree, o Options, rec *recorder) (*Result, erro
 	if err != nil {
 		return nil, fmt.Errorf("ext4sync: plan: %w", err)
 	}
-	a := newApplier(f, p, oldState, o, rec)
+	a := newApplier(ctx, f, p, oldState, o, rec)
 	if err := a.run(); err != nil {
 		return nil, err
 	}
 	return a.result(), nil
-}
-
-// checkContext returns the error of o's context, if it is done.
-func checkContext(o Options) error {
-	if o.Context == nil {
-		return nil
-	}
-	return o.Context.Err()
 }
 
 func progress(o Options, phase string, done, total int64) {

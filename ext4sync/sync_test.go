@@ -54,7 +54,7 @@ func TestNoOpOnMkfsBase(t *testing.T) {
 	normalizeForMkfs(t, src, ext4test.DefaultFakeTime)
 	base := ext4test.BuildImage(t, src, c.img)
 	dev, f := openOverlayFS(t, base)
-	res, err := Sync(f, readTree(t, src), Options{})
+	res, err := Sync(t.Context(), f, readTree(t, src), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestDeterministic(t *testing.T) {
 	var phases []string
 	last := map[string][2]int64{}
 	out2 := filepath.Join(t.TempDir(), "out.ext4")
-	res2, err := SyncImage(base, readTree(t, src), out2, Options{
+	res2, err := SyncImage(t.Context(), base, readTree(t, src), out2, Options{
 		Progress: func(phase string, done, total int64) {
 			if len(phases) == 0 || phases[len(phases)-1] != phase {
 				phases = append(phases, phase)
@@ -169,7 +169,7 @@ func TestSyncImageMissingBase(t *testing.T) {
 	dir := t.TempDir()
 	src := t.TempDir()
 	out := filepath.Join(dir, "out.ext4")
-	if _, err := SyncImage(filepath.Join(dir, "missing.ext4"), readTree(t, src), out, Options{}); err == nil {
+	if _, err := SyncImage(t.Context(), filepath.Join(dir, "missing.ext4"), readTree(t, src), out, Options{}); err == nil {
 		t.Fatal("SyncImage of a missing base succeeded")
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
@@ -182,7 +182,7 @@ func TestSyncImageRefusesBaseAsOutput(t *testing.T) {
 	src := t.TempDir()
 	base := ext4test.BuildImage(t, src, configs[0].img)
 	sum := fileSHA256(t, base)
-	if _, err := SyncImage(base, readTree(t, src), base, Options{}); err == nil {
+	if _, err := SyncImage(t.Context(), base, readTree(t, src), base, Options{}); err == nil {
 		t.Fatal("SyncImage wrote over its base")
 	}
 	if fileSHA256(t, base) != sum {

@@ -45,7 +45,7 @@ func TestSourceDateEpoch(t *testing.T) {
 	}
 	e := int64(epoch)
 	out := filepath.Join(t.TempDir(), "out.ext4")
-	if _, err := SyncImage(img, readTree(t, src), out, Options{SourceDateEpoch: &e}); err != nil {
+	if _, err := SyncImage(t.Context(), img, readTree(t, src), out, Options{SourceDateEpoch: &e}); err != nil {
 		t.Fatal(err)
 	}
 	opts := ext4test.EngineCheckOptions()

@@ -64,7 +64,7 @@ func TestClassifyRealSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out.ext4")
-	res, err := ext4sync.SyncImage(img, src, out, ext4sync.Options{})
+	res, err := ext4sync.SyncImage(t.Context(), img, src, out, ext4sync.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func syncTrees(t *testing.T, a, b string, bs int) (base, out string, wrote measu
 		t.Fatal(err)
 	}
 	out = filepath.Join(t.TempDir(), "out.ext4")
-	res, err := ext4sync.SyncImage(base, src, out, ext4sync.Options{})
+	res, err := ext4sync.SyncImage(t.Context(), base, src, out, ext4sync.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

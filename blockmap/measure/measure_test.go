@@ -54,7 +54,7 @@ func TestMeasureFromWhatTheSyncWrote(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := filepath.Join(t.TempDir(), "out.ext4")
-		res, err := ext4sync.SyncImage(img, src, out, ext4sync.Options{})
+		res, err := ext4sync.SyncImage(t.Context(), img, src, out, ext4sync.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

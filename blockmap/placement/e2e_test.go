@@ -70,7 +70,7 @@ func syncWith(t *testing.T, img string, next *tree.Tree, mk func(*overlay.Device
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ext4sync.Sync(f, next, ext4sync.Options{}); err != nil {
+	if _, err := ext4sync.Sync(t.Context(), f, next, ext4sync.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "out.ext4")

@@ -44,11 +44,11 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 	}
 	defer rootfs.Close()
 	src := rootfs.Tree
-	opts := ext4sync.Options{SourceDateEpoch: req.SourceDateEpoch, Context: ctx, Placement: policyFor(req), SpillDir: req.WorkDir}
+	opts := ext4sync.Options{SourceDateEpoch: req.SourceDateEpoch, Placement: policyFor(req), SpillDir: req.WorkDir}
 	if req.Progress != nil {
 		opts.Progress = phaseProgress(req.Progress)
 	}
-	res, dev, err := ext4sync.SyncOverlay(req.BasePath, src, opts)
+	res, dev, err := ext4sync.SyncOverlay(ctx, req.BasePath, src, opts)
 	if req.Progress != nil {
 		req.Progress.Finish()
 	}

@@ -58,7 +58,7 @@ func TestRefusesExtentOverMetadata(t *testing.T) {
 			_, err = fstree.Read(open(t, bad, 1024))
 			check("Read", err)
 			out := filepath.Join(t.TempDir(), "out.img")
-			_, err = ext4sync.SyncImage(bad, clean.Tree, out, ext4sync.Options{})
+			_, err = ext4sync.SyncImage(t.Context(), bad, clean.Tree, out, ext4sync.Options{})
 			check("SyncImage", err)
 			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("SyncImage left an output: %v", err)

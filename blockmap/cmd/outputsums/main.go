@@ -24,6 +24,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
@@ -225,7 +226,7 @@ func librarySync(base, next, img string, m *blockmap.Model, name string, sums ma
 	if m != nil {
 		opts.Placement = placement.New(*m, nil)
 	}
-	res, err := ext4sync.SyncImage(base, src, img, opts)
+	res, err := ext4sync.SyncImage(context.Background(), base, src, img, opts)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/lvm-um-gen/lvm-um-gen/blockmap"
@@ -27,7 +28,7 @@ func lvmSync(base, dir, out string, costModel *blockmap.Model) (measure.Wrote, e
 	if costModel != nil {
 		opts.Placement = placement.New(*costModel, nil)
 	}
-	res, err := ext4sync.SyncImage(base, src, out, opts)
+	res, err := ext4sync.SyncImage(context.Background(), base, src, out, opts)
 	if err != nil {
 		return measure.Wrote{}, fmt.Errorf("releasebench: sync %s: %w", dir, err)
 	}

@@ -42,7 +42,7 @@ func TestSyncFromTar(t *testing.T) {
 		}
 	}
 	out := filepath.Join(work, "out.img")
-	if _, err := ext4sync.SyncImage(base, tt, out, ext4sync.Options{}); err != nil {
+	if _, err := ext4sync.SyncImage(t.Context(), base, tt, out, ext4sync.Options{}); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	if msg, err := exec.Command(fsck, "-fn", out).CombinedOutput(); err != nil {

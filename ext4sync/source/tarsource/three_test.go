@@ -147,7 +147,7 @@ func syncSame(t *testing.T, fsck, base, prefix string, sources map[string]*tree.
 	images := map[string][]byte{}
 	for label, src := range sources {
 		out := prefix + "-" + label + ".out"
-		if _, err := ext4sync.SyncImage(base, src, out, ext4sync.Options{Placement: newPlacement()}); err != nil {
+		if _, err := ext4sync.SyncImage(t.Context(), base, src, out, ext4sync.Options{Placement: newPlacement()}); err != nil {
 			t.Fatalf("%s: sync: %v", label, err)
 		}
 		if msg, err := exec.Command(fsck, "-fn", out).CombinedOutput(); err != nil {

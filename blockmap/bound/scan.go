@@ -290,9 +290,6 @@ type Scanned struct {
 	changed   []changedBlock
 }
 
-// BlockSize is the block size the images were scanned in.
-func (r *Scanned) BlockSize() int64 { return r.blockSize }
-
 // Changed returns the blocks that differ as sorted, disjoint byte ranges
 // (the image's short last block cut at its end), as attrib.Classify takes
 // them.

@@ -56,7 +56,7 @@ func Build(maps []Mapping, old *Tree, s Store, a Allocator, opt Options) (*Tree,
 	olds := oldLevels(old)
 	var sh *shape
 	for _, mode := range []packing{keepAll, keepCascade, keepPrefix, keepNone} {
-		sh, err = plan(ext, old, olds, per, mode)
+		sh, err = shapeOf(ext, old, olds, per, mode)
 		if err != nil {
 			return nil, nil, fmt.Errorf("extent: inode %d: %d extents: %w", opt.Ino, len(ext), err)
 		}

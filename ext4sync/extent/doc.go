@@ -10,7 +10,7 @@
 // blocks. Lookup and Range answer questions about the mappings.
 //
 // Writing: Build turns a mapping list into a tree, reusing the old tree's
-// node blocks so that unchanged nodes keep their blocks and bytes (plan.go
+// node blocks so that unchanged nodes keep their blocks and bytes (shape.go
 // decides the shape, assign.go the blocks, build.go renders and writes).
 // The caller then:
 //   - copies Tree.Root into i_block (and sets EXT4_EXTENTS_FL),

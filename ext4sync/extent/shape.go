@@ -26,7 +26,7 @@ type group struct {
 	keep     int
 }
 
-// packing says how much of the old tree's node shape a plan keeps.
+// packing says how much of the old tree's node shape a new shape keeps.
 type packing int
 
 const (
@@ -184,11 +184,11 @@ type shape struct {
 // below MaxPhysical.
 const placeholderBase = MaxPhysical
 
-// plan lays the tree out level by level with the given packing. Kept nodes
+// shapeOf lays the tree out level by level with the given packing. Kept nodes
 // stay in their old blocks; other nodes take the old blocks of their level
 // that no kept node holds, in order, then leftovers of lower levels, then
 // any other old node, then placeholders for blocks to allocate.
-func plan(ext []Mapping, old *Tree, olds [][][]item, per int, mode packing) (*shape, error) {
+func shapeOf(ext []Mapping, old *Tree, olds [][][]item, per int, mode packing) (*shape, error) {
 	sh := &shape{}
 	items := leafItems(ext)
 	var spare []uint64

@@ -82,7 +82,7 @@ func (f *filler) piece(pos int64, b, window []byte) error {
 		f.seen++
 		phys, _, ok := i.ext.Lookup(uint32(lb))
 		if !ok {
-			return wrapf(i.ino, "fill content", fmt.Errorf("logical block %d has no block laid out: %w", lb, fs.ErrInvalid))
+			return wrapf(i.ino, "fill content", fmt.Errorf("logical block %d has no block placed: %w", lb, fs.ErrInvalid))
 		}
 		if f.old == nil {
 			f.old = newOldRuns(i)

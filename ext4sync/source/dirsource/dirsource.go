@@ -1,6 +1,6 @@
 // Package dirsource reads a directory on the local filesystem as a
 // tree.Tree: every path below the root with its type, metadata, xattrs,
-// hard-link groups and sparse layout, and a Contents that streams the
+// hard-link groups and holes, and a Contents that streams the
 // regular files. It never follows symlinks and never changes what it reads.
 package dirsource
 

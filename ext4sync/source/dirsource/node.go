@@ -13,7 +13,7 @@ import (
 const permMask = 0o7777
 
 // node lstats one path and describes it. It reads symlink targets, xattrs
-// and the sparse layout of regular files, so an unreadable file fails here
+// and the holes of regular files, so an unreadable file fails here
 // with its path rather than later while its content streams.
 func (r *reader) node(path string) (*tree.Node, error) {
 	full := r.full(path)

@@ -154,7 +154,7 @@ func syncDevice(ctx context.Context, dev *overlay.Device, basePath string, src *
 // the base, and hands it to Attach before opening the filesystem. The
 // overlay also counts its changes (ChangedCount() int).
 type DeviceAttacher interface {
-	Attach(dev fs.Changes) error
+	Attach(dev fs.ChangedRanges) error
 }
 
 // sameFile reports whether out names the existing file base.

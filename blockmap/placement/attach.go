@@ -11,7 +11,7 @@ import (
 // (ext4sync.SyncImage makes its overlay after taking the placement) calls
 // before opening the filesystem. It must be called before the first
 // allocation.
-func (p *Policy) Attach(dev fs.Changes) error {
+func (p *Policy) Attach(dev fs.ChangedRanges) error {
 	if p.ready {
 		return fmt.Errorf("placement: attach after the first allocation")
 	}

@@ -159,7 +159,7 @@ func (f *fakeFS) alloc(p fs.Placement, req fs.BlockRequest) ([]fs.Extent, error)
 	return ext, nil
 }
 
-// fakeDev is a device (fs.Changes) with chosen changed byte ranges.
+// fakeDev is a device (fs.ChangedRanges) with chosen changed byte ranges.
 type fakeDev struct{ ranges [][2]int64 }
 
 func (d *fakeDev) Changed(fn func(off, n int64)) {

@@ -9,7 +9,7 @@ import (
 )
 
 // changeCounter is the optional shortcut the device may offer: the policy
-// rescans its changes (fs.Changes) only when the count moves, as the
+// rescans its changes (fs.ChangedRanges) only when the count moves, as the
 // overlay device's does.
 type changeCounter interface{ ChangedCount() int }
 
@@ -17,8 +17,8 @@ type changeCounter interface{ ChangedCount() int }
 // for one FS at a time (it learns the geometry from the first view).
 type Policy struct {
 	model blockmap.Model
-	dev   fs.Changes // what the policy sees of the writes already made
-	err   error      // a model that cannot be used, reported by every call
+	dev   fs.ChangedRanges // what the policy sees of the writes already made
+	err   error            // a model that cannot be used, reported by every call
 
 	ready bool
 	geo   disk.Geometry
@@ -45,7 +45,7 @@ var _ fs.Placement = (*Policy)(nil)
 // New returns a policy for images tiled by model, watching dev (nil: only
 // the policy's own allocations count as dirty). A model that does not
 // validate makes every call fail.
-func New(model blockmap.Model, dev fs.Changes) *Policy {
+func New(model blockmap.Model, dev fs.ChangedRanges) *Policy {
 	p := &Policy{model: model, dev: dev, seenChanges: -1}
 	if err := model.Validate(); err != nil {
 		p.err = fmt.Errorf("placement: %w", err)

@@ -57,12 +57,12 @@ type InodeView interface {
 	GroupFreeInodes(g uint32) uint32
 }
 
-// Changes is what the device a filesystem is written through can tell of
-// the writes made so far: the byte ranges that differ from what it held
+// ChangedRanges is what the device a filesystem is written through can
+// tell of the writes made so far: the byte ranges that differ from what it held
 // before, ascending. The copy-on-write overlay over the base image reports
 // whole changed blocks. A Placement that prices writes by what is already
 // dirty watches it (ext4sync.DeviceAttacher).
-type Changes interface {
+type ChangedRanges interface {
 	Changed(fn func(off, n int64))
 }
 

@@ -20,8 +20,10 @@ import (
 // epochs around the inode count, 0 and 1, 2^31-1, after 2038 and past
 // 2^32 (whose low 32 bits are small again) all must hold.
 func TestDeletionTimeProperty(t *testing.T) {
+	t.Parallel()
 	for _, isz := range []int{128, 256} {
 		t.Run(fmt.Sprintf("inode%d", isz), func(t *testing.T) {
+			t.Parallel()
 			opts := smallTree(4096)
 			opts.Files = 60
 			src := genSource(t, 140+uint64(isz), opts)
@@ -39,6 +41,7 @@ func TestDeletionTimeProperty(t *testing.T) {
 			t.Logf("%d inodes; removed %v and 10 random changes", n, freed)
 			for _, epoch := range []int64{0, 1, int64(n) - 1, int64(n), int64(n) + 1, 1<<31 - 1, 1<<31 + 400*86400, 1<<32 + 3, 1<<33 - 1} {
 				t.Run(fmt.Sprint(epoch), func(t *testing.T) {
+					t.Parallel()
 					e := epoch
 					out := filepath.Join(t.TempDir(), "out.ext4")
 					if _, err := SyncImage(t.Context(), base, readTree(t, src), out, Options{SourceDateEpoch: &e}); err != nil {

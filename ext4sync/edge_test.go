@@ -23,6 +23,7 @@ func smallImage(size int64) ext4test.ImageOptions {
 // A release bigger than the image fails with the fs's space error (which
 // says what was needed and what was free), and no output is written.
 func TestOutOfSpace(t *testing.T) {
+	t.Parallel()
 	src := t.TempDir()
 	base := ext4test.BuildImage(t, src, smallImage(8<<20))
 	data := make([]byte, 16<<20)
@@ -49,6 +50,7 @@ func TestOutOfSpace(t *testing.T) {
 
 // More paths than the image has inodes fails with the fs's inode error.
 func TestOutOfInodes(t *testing.T) {
+	t.Parallel()
 	src := t.TempDir()
 	base := ext4test.BuildImage(t, src, smallImage(4<<20)) // -i 4096: 1024 inodes
 	for i := 0; i < 1100; i++ {
@@ -67,6 +69,7 @@ func TestOutOfInodes(t *testing.T) {
 // one); a source with one gives its metadata and content to the image's
 // directory, which keeps its inode, as mkfs -d does.
 func TestLostFound(t *testing.T) {
+	t.Parallel()
 	src := genSource(t, 11, smallTree(4096))
 	base := ext4test.BuildImage(t, src, configs[0].img)
 	lfIno := func(img string) string {
@@ -101,6 +104,7 @@ func TestLostFound(t *testing.T) {
 // A cancelled context stops the sync at the next path, with the context's
 // error, and SyncImage then writes nothing.
 func TestCancel(t *testing.T) {
+	t.Parallel()
 	src := genSource(t, 31, smallTree(4096))
 	base := ext4test.BuildImage(t, src, configs[0].img)
 	if err := os.WriteFile(filepath.Join(src, "new"), []byte("new"), 0o644); err != nil {
@@ -108,6 +112,7 @@ func TestCancel(t *testing.T) {
 	}
 	for _, phase := range []string{PhaseRead, PhaseInodes, PhaseDigest, PhasePlace, PhaseContent, PhaseDirs, PhaseSave} {
 		t.Run(phase, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			out := filepath.Join(t.TempDir(), "out.ext4")

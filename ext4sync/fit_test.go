@@ -59,6 +59,7 @@ func plainTree(t *testing.T, files map[string]string) string {
 // (it used to get an xattr block e2fsck calls "i_file_acl ... should be
 // zero"); the same release without the xattr syncs clean.
 func TestFitExtAttr(t *testing.T) {
+	t.Parallel()
 	src := plainTree(t, map[string]string{"etc/motd": "hi\n", "usr/bin/tool": "v1"})
 	base := ext4test.BuildImage(t, src, ext4test.ImageOptions{Features: []string{"^ext_attr"}, NormalizeTimes: true})
 	if err := os.WriteFile(filepath.Join(src, "usr/bin/tool"), []byte("v2"), 0o644); err != nil {
@@ -77,6 +78,7 @@ func TestFitExtAttr(t *testing.T) {
 
 // A sparse file of 3 GiB (holes cost nothing) needs large_file.
 func TestFitLargeFile(t *testing.T) {
+	t.Parallel()
 	src := plainTree(t, map[string]string{"etc/motd": "hi\n"})
 	base := noLargeFile(t, src)
 	if err := os.Truncate(filepath.Join(src, "etc/motd"), 3<<30); err != nil {
@@ -89,6 +91,7 @@ func TestFitLargeFile(t *testing.T) {
 // 4 TiB with 1 KiB blocks is past any feature; 3 TiB with 4 KiB blocks
 // needs huge_file.
 func TestFitMaxFileSize(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		bs      int
 		feature []string
@@ -96,6 +99,7 @@ func TestFitMaxFileSize(t *testing.T) {
 		needs   string
 	}{{1024, nil, 4 << 40, ""}, {4096, []string{"^huge_file"}, 3 << 40, "huge_file"}} {
 		t.Run(fmt.Sprint(c.bs), func(t *testing.T) {
+			t.Parallel()
 			src := plainTree(t, map[string]string{"etc/motd": "hi\n", "var/big": ""})
 			base := ext4test.BuildImage(t, src, ext4test.ImageOptions{BlockSize: c.bs, Features: c.feature, NormalizeTimes: true})
 			if err := os.Truncate(filepath.Join(src, "var/big"), c.size); err != nil {
@@ -116,6 +120,7 @@ func TestFitMaxFileSize(t *testing.T) {
 // sources allow up to 4095 bytes; ext4 keeps a long target in one block,
 // with its NUL). Before, it failed mid-sync as an engine error (exit 1).
 func TestFitSymlinkTarget(t *testing.T) {
+	t.Parallel()
 	src := plainTree(t, map[string]string{"etc/motd": "hi\n"})
 	base := ext4test.BuildImage(t, src, ext4test.ImageOptions{BlockSize: 1024, NormalizeTimes: true})
 	if err := os.Symlink(strings.Repeat("t", 1024), filepath.Join(src, "long")); err != nil {
@@ -127,6 +132,7 @@ func TestFitSymlinkTarget(t *testing.T) {
 // More than 64998 subdirectories need dir_nlink. (The tree is made in
 // memory: the refusal comes before any inode is allocated.)
 func TestFitLinkCounts(t *testing.T) {
+	t.Parallel()
 	src := plainTree(t, map[string]string{"etc/motd": "hi\n"})
 	base := ext4test.BuildImage(t, src, ext4test.ImageOptions{Features: []string{"^dir_nlink"}, NormalizeTimes: true})
 	root := &tree.Node{Kind: tree.Dir, Mode: 0o755}
@@ -142,6 +148,7 @@ func TestFitLinkCounts(t *testing.T) {
 // feature: a random release (files, an htree-sized directory, xattrs
 // where allowed) syncs clean for e2fsck and every judge.
 func TestFeatureMatrix(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name     string
 		features []string
@@ -161,6 +168,7 @@ func TestFeatureMatrix(t *testing.T) {
 		{"inode128", nil, 128},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			o := smallTree(4096)
 			o.Files, o.BigDir = 60, 300
 			noXattr := strings.Contains(c.name, "ext_attr")

@@ -68,6 +68,7 @@ func flip(t testing.TB, src string) {
 // A one-byte change in one file of a large tree writes only that file's
 // block; with a new mtime, also its inode's block of the inode table.
 func TestOneByteChange(t *testing.T) {
+	t.Parallel()
 	src := largeTreeWithBig(t)
 	base := ext4test.BuildImage(t, src, configs[0].img)
 	img, _ := syncFile(t, base, src) // the release the device runs now

@@ -38,6 +38,7 @@ func (c *countingContents) count(fn func(*tree.Node, io.Reader) error) func(*tre
 // files whose bytes are not all in place already: none for a no-op
 // release, the changed one after an edit.
 func TestInPlaceFilesAreReadOnce(t *testing.T) {
+	t.Parallel()
 	c := configs[0]
 	src := genSource(t, 3, smallTree(c.img.BlockSize))
 	base := ext4test.BuildImage(t, src, c.img)

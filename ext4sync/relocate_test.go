@@ -22,6 +22,7 @@ const relocUnit = 64 << 10
 // and the release costs fewer units than with the default placement, which
 // overwrites in place.
 func TestRelocateIntoOpenedUnit(t *testing.T) {
+	t.Parallel()
 	src := genSource(t, 41, smallTree(4096))
 	rng := rand.New(rand.NewPCG(41, 42))
 	write := func(rel string, n int) []byte {

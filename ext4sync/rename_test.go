@@ -16,6 +16,7 @@ import (
 // only directory and inode-table blocks. The reused inode takes all of
 // the new path's metadata (here: its xattr is gone).
 func TestRenameWritesNoData(t *testing.T) {
+	t.Parallel()
 	src := largeTreeWithBig(t)
 	oldPath := filepath.Join(src, bigFile)
 	if err := unix.Lsetxattr(oldPath, "user.test", []byte("value"), 0); err != nil {

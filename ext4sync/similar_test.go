@@ -14,6 +14,7 @@ import (
 // version and changed, reuse the old files' inodes and blocks: only the
 // differing block of each is written, not the whole files.
 func TestSimilarFilesDeltaInPlace(t *testing.T) {
+	t.Parallel()
 	src := genSource(t, 51, smallTree(4096))
 	rng := rand.New(rand.NewPCG(51, 52))
 	put := func(rel string, b []byte) {
@@ -84,6 +85,7 @@ func TestSimilarFilesDeltaInPlace(t *testing.T) {
 // unrelated name, with a new mtime, so nothing pairs the two) takes the
 // removed file's freed blocks: no data block is written.
 func TestSameContentTakesFreedBlocks(t *testing.T) {
+	t.Parallel()
 	src := genSource(t, 61, smallTree(4096))
 	rng := rand.New(rand.NewPCG(61, 62))
 	data := make([]byte, 20*4096)

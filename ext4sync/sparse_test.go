@@ -114,6 +114,7 @@ func TestSparseSizeCostsNothing(t *testing.T) {
 // A sparse file whose apparent size is many times its data, through
 // every judge.
 func TestSparseFileJudged(t *testing.T) {
+	t.Parallel()
 	src := plainTree(t, map[string]string{"etc/motd": "hi\n"})
 	base := ext4test.BuildImage(t, src, ext4test.ImageOptions{NormalizeTimes: true})
 	p := filepath.Join(src, "var/sparse")

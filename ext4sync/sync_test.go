@@ -27,8 +27,10 @@ func smallTree(blockSize int) ext4test.GenOptions {
 // A release identical to what the image holds writes nothing: not one
 // block of the overlay differs afterwards.
 func TestNoOpSyncWritesNothing(t *testing.T) {
+	t.Parallel()
 	for _, c := range configs {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			src := genSource(t, 1, smallTree(c.img.BlockSize))
 			base := ext4test.BuildImage(t, src, c.img)
 			out1, _ := syncFile(t, base, src)
@@ -49,6 +51,7 @@ func TestNoOpSyncWritesNothing(t *testing.T) {
 // seconds, the root's mtime at mkfs time) syncs onto it with zero writes,
 // through the public Sync on an FS the caller opened.
 func TestNoOpOnMkfsBase(t *testing.T) {
+	t.Parallel()
 	c := configs[0]
 	src := genSource(t, 2, smallTree(c.img.BlockSize))
 	normalizeForMkfs(t, src, ext4test.DefaultFakeTime)
@@ -73,6 +76,7 @@ func TestNoOpOnMkfsBase(t *testing.T) {
 // directory of 3000 entries in every configuration, not only the first)
 // make it a longer search.
 func TestReleases(t *testing.T) {
+	t.Parallel()
 	releases, seed0 := 3, uint64(100)
 	if v, err := strconv.Atoi(os.Getenv("LVMUM_RELEASES")); err == nil && v > 0 {
 		releases = v
@@ -92,6 +96,7 @@ func TestReleases(t *testing.T) {
 	}
 	for ci, c := range configs {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			seed := seed0 + uint64(ci)
 			rng := rand.New(rand.NewPCG(seed, seed*7))
 			src := genSource(t, seed, gen(ci, c.img.BlockSize))
@@ -124,6 +129,7 @@ func TestReleases(t *testing.T) {
 
 // The same base and tree give byte-identical images.
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	c := configs[0]
 	rng := rand.New(rand.NewPCG(7, 7))
 	src := genSource(t, 7, smallTree(c.img.BlockSize))
@@ -166,6 +172,7 @@ func TestDeterministic(t *testing.T) {
 // The base's directory is never written: SyncImage refuses a missing base
 // without creating the output.
 func TestSyncImageMissingBase(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src := t.TempDir()
 	out := filepath.Join(dir, "out.ext4")
@@ -179,6 +186,7 @@ func TestSyncImageMissingBase(t *testing.T) {
 
 // SyncImage refuses to write over its base.
 func TestSyncImageRefusesBaseAsOutput(t *testing.T) {
+	t.Parallel()
 	src := t.TempDir()
 	base := ext4test.BuildImage(t, src, configs[0].img)
 	sum := fileSHA256(t, base)

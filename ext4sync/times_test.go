@@ -17,6 +17,7 @@ import (
 // ctime and crtime (mtime stays the source's, nanoseconds included); an
 // inode the sync does not need to touch keeps all of its old times.
 func TestSourceDateEpoch(t *testing.T) {
+	t.Parallel()
 	const epoch = 1750000000
 	src := genSource(t, 21, smallTree(4096))
 	base := ext4test.BuildImage(t, src, configs[0].img)
@@ -79,12 +80,14 @@ func TestSourceDateEpoch(t *testing.T) {
 // and a second sync of the same tree writes nothing: the plan compares
 // what the inode can hold.
 func TestTimesOutsideInodeRange(t *testing.T) {
+	t.Parallel()
 	const (
 		y2100 = 4102444800  // 2100-01-01
 		y1850 = -3786825600 // 1850-01-01
 	)
 	for _, isz := range []int{128, 256} {
 		t.Run(fmt.Sprintf("inode%d", isz), func(t *testing.T) {
+			t.Parallel()
 			o := smallTree(4096)
 			o.Files, o.Dirs = 20, 4
 			src := genSource(t, 150, o)
@@ -143,6 +146,7 @@ func TestTimesOutsideInodeRange(t *testing.T) {
 // built from a tree with nanosecond mtimes (which such inodes cannot
 // hold) reports no path changed, as no block changes.
 func TestNoOpOn128ByteInodes(t *testing.T) {
+	t.Parallel()
 	src := genSource(t, 151, smallTree(4096))
 	root := []unix.Timespec{{Sec: ext4test.DefaultFakeTime}, {Sec: ext4test.DefaultFakeTime}}
 	if err := unix.Chmod(src, 0o755); err != nil {

@@ -28,7 +28,9 @@ func main() {
 		stderrTTY:  term.IsTerminal(int(os.Stderr.Fd())),
 		getenv:     os.Getenv,
 	}
+	stopProfiles := startProfiles()
 	code := a.run(ctx, os.Args[1:])
+	stopProfiles()
 	stop()
 	os.Exit(code)
 }

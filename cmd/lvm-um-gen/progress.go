@@ -20,6 +20,9 @@ type barProgress struct {
 
 // progress returns bars on stderr when it is a terminal and not quiet.
 func (a *app) progress(quiet bool) generator.Progress {
+	if a.getenv != nil && a.getenv(phasesEnv) != "" {
+		return &phaseTimes{w: a.stderr, start: time.Now()}
+	}
 	if quiet || !a.stderrTTY {
 		return nil
 	}

@@ -202,7 +202,7 @@ func WriteArtifact(ctx context.Context, w io.Writer, spec *ArtifactSpec, payload
 	if compID == "" {
 		compID = DefaultCompression
 	}
-	comp, err := artifact.NewCompressorFromId(compID)
+	comp, err := compressor(compID)
 	if err != nil {
 		return fmt.Errorf("artifact: compression %q: %w", compID, err)
 	}

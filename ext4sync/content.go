@@ -107,6 +107,12 @@ func (a *applier) digest(files map[plan.Ref]*contentFile) error {
 		}
 		return nil
 	}
+	if cc, ok := a.p.Tree.Contents.(tree.Concurrent); ok {
+		if err := a.digestConcurrent(files, cc, bs); err != nil {
+			return err
+		}
+		return a.allDigested(files)
+	}
 	var cmp file.Comparer
 	err := a.eachFile(files, PhaseDigest, a.p.Tree.Contents.Each, make(map[plan.Ref]bool), func(cf *contentFile, r io.Reader) error {
 		old, err := a.comparable(cf)
@@ -123,6 +129,11 @@ func (a *applier) digest(files map[plan.Ref]*contentFile) error {
 	if err != nil {
 		return err
 	}
+	return a.allDigested(files)
+}
+
+// allDigested checks that the source gave every file's content.
+func (a *applier) allDigested(files map[plan.Ref]*contentFile) error {
 	for _, cf := range files {
 		if cf.blocks.Unit == 0 {
 			return fmt.Errorf("ext4sync: source gave no content for %s (%d bytes)", displayPath(cf.in.Node.Path), cf.in.Node.Size)

@@ -118,6 +118,17 @@ type Selector interface {
 	EachOf(want func(n *Node) bool, fn func(n *Node, r io.Reader) error) error
 }
 
+// Concurrent is implemented by Contents that can read several files at
+// once (a directory opens every file on its own). The sync's digest pass
+// reads through it on every core.
+type Concurrent interface {
+	// EachConcurrent is Each with fn called from up to workers
+	// goroutines at once, each call for another file. When calls fail,
+	// the error returned is the one of the first failing file in Each's
+	// order.
+	EachConcurrent(workers int, fn func(n *Node, r io.Reader) error) error
+}
+
 // Tree is a whole rootfs: its nodes sorted by path (so every directory comes
 // before its children), and its contents.
 type Tree struct {

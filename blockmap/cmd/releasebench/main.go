@@ -16,6 +16,10 @@
 //
 //	go run -tags nopkcs11 ./blockmap/cmd/releasebench -bin bin/lvm-um-gen [-quick] [-markdown]
 //
+// -timing-only -pairs patch -block-sizes 4096 -scale-runs 1 is issue 11's
+// table alone (the time and memory rows, both sizes) in a fraction of the
+// whole run's time.
+//
 // e2fsprogs (mkfs.ext4, fsck.ext4, e2fsck) must be installed.
 package main
 
@@ -23,6 +27,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 )
 
 // Defaults: the issue's 450 MiB images; -quick is a smoke run.
@@ -57,6 +63,10 @@ func mainErr() error {
 	flag.IntVar(&cfg.Runs, "runs", timingRuns, "timing runs per row (the median is reported)")
 	flag.Float64Var(&cfg.ScaleScale, "scale-case-scale", defaultScaleScale, "file-count scale of the scale case's trees")
 	flag.IntVar(&cfg.ScaleMiB, "scale-case-mib", defaultScaleMiB, "image size of the scale case in MiB (0 skips it)")
+	flag.IntVar(&cfg.ScaleRuns, "scale-runs", 0, "timing runs of the scale case (0: as -runs)")
+	flag.BoolVar(&cfg.TimingOnly, "timing-only", false, "time estimate and generate against mkfs + mender-artifact only: no cost rows, no delta artifacts")
+	pairs := flag.String("pairs", strings.Join(cfg.Pairs, ","), "release pairs to run, comma-separated (empty: none, the scale case only)")
+	sizes := flag.String("block-sizes", "1024,4096", "block sizes of the pairs' base images, comma-separated")
 	work := flag.String("work", "", "scratch directory, kept afterwards (default: a temporary one, removed)")
 	quick := flag.Bool("quick", false, fmt.Sprintf("smoke run: scale %g, %d MiB images", quickScale, quickImageMiB))
 	markdown := flag.Bool("markdown", false, "print the tables as Markdown")
@@ -68,8 +78,25 @@ func mainErr() error {
 		cfg.Scale, cfg.ImageMiB = quickScale, quickImageMiB
 		cfg.ScaleScale, cfg.ScaleMiB = quickScaleScale, quickScaleMiB
 	}
-	if cfg.Runs < 1 {
-		return fmt.Errorf("releasebench: -runs must be at least 1")
+	cfg.Pairs = nil
+	for _, p := range strings.Split(*pairs, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			cfg.Pairs = append(cfg.Pairs, p)
+		}
+	}
+	cfg.BlockSize = nil
+	for _, b := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(b))
+		if err != nil || (n != 1024 && n != 2048 && n != 4096) {
+			return fmt.Errorf("releasebench: -block-sizes: %q is not 1024, 2048 or 4096", b)
+		}
+		cfg.BlockSize = append(cfg.BlockSize, n)
+	}
+	if cfg.ScaleRuns == 0 {
+		cfg.ScaleRuns = cfg.Runs
+	}
+	if cfg.Runs < 1 || cfg.ScaleRuns < 1 {
+		return fmt.Errorf("releasebench: -runs and -scale-runs must be at least 1")
 	}
 	for _, tool := range []string{"mkfs.ext4", "fsck.ext4", "e2fsck"} {
 		if !haveTool(tool) {

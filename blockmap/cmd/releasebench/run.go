@@ -49,6 +49,11 @@ type Config struct {
 	// timed only. ScaleMiB 0 skips it.
 	ScaleScale float64
 	ScaleMiB   int
+	ScaleRuns  int // timing runs of the scale case
+	// TimingOnly measures only the time and memory rows (and the full
+	// artifact's size against mender-artifact's): no cost rows, no
+	// delta artifacts.
+	TimingOnly bool
 }
 
 // Cell is one method's cost under one write unit.
@@ -172,7 +177,9 @@ func scaleCase(cfg Config) (*Case, error) {
 	}
 	cfg.logf("scale: timing")
 	syscall.Sync()
-	c.Timing = timeCase(cfg, scaleBlockSize, baseImg, nextDir, dir, cfg.ScaleMiB)
+	sc := cfg
+	sc.Runs = cfg.ScaleRuns
+	c.Timing = timeCase(sc, scaleBlockSize, baseImg, nextDir, dir, cfg.ScaleMiB)
 	return c, nil
 }
 
@@ -184,6 +191,13 @@ func runCase(cfg Config, kind string, bs int, base, next *releasegen.Release, ba
 	cfg.logf("%s/%d: base image", kind, bs)
 	if err := buildImage(bs, baseDir, baseImg, cfg.ImageMiB); err != nil {
 		return nil, err
+	}
+	if cfg.TimingOnly {
+		cfg.logf("%s/%d: timing", kind, bs)
+		syscall.Sync()
+		c.Timing = timeCase(cfg, bs, baseImg, nextDir, dir, cfg.ImageMiB)
+		c.Artifacts = Artifacts{Skip: "not run (-timing-only)"}
+		return c, os.Remove(baseImg)
 	}
 	fi, err := os.Stat(baseImg)
 	if err != nil {

@@ -82,6 +82,7 @@ func bigMem(t *testing.T, bs int) (*memFile, Params) {
 // full: without largedir Add must refuse cleanly and change nothing; with
 // largedir a third level is added.
 func TestIndexFull(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("fills a directory index")
 	}
@@ -143,6 +144,7 @@ func TestIndexFull(t *testing.T) {
 // TestCollisions adds many names with one hash (through a test hook) so
 // leaves split inside a collision run; every name must stay reachable.
 func TestCollisions(t *testing.T) {
+	t.Parallel()
 	mem, p := bigMem(t, 1024)
 	d, err := Open(mem, p)
 	if err != nil {

@@ -53,6 +53,7 @@ func exercise(f File, p Params) error {
 }
 
 func TestCorruption(t *testing.T) {
+	t.Parallel()
 	mem, p := bigMem(t, 1024)
 	firstLeaf := binary.LittleEndian.Uint32(mem.blocks[0][rootCountOff+dxEntryBlock:])
 	leafOff := func(b []byte, i int) int { // offset of the i'th entry

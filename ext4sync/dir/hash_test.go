@@ -30,6 +30,7 @@ func seedUUID(s [4]uint32) string {
 // TestHashMatchesDebugfs checks every hash version, signed and unsigned,
 // with and without a seed, on names of 1..255 bytes with high-bit bytes.
 func TestHashMatchesDebugfs(t *testing.T) {
+	t.Parallel()
 	ext4test.RequireTools(t, e2fsprogs...)
 	img := fixture(t, 1024)
 	r := rand.New(rand.NewSource(7))
@@ -80,6 +81,7 @@ func TestHashMatchesDebugfs(t *testing.T) {
 }
 
 func TestHashRejectsUnknownVersion(t *testing.T) {
+	t.Parallel()
 	if _, err := NameHash(hashSiphash, [4]uint32{}, []byte("x")); err == nil {
 		t.Fatal("siphash accepted")
 	}

@@ -11,6 +11,7 @@ import (
 // /b/bigdir (an htree whose ".." lives in the dx_root) with Remove, Add and
 // SetParent, then fixes the parents' link counts; e2fsck must agree.
 func TestMoveDirectories(t *testing.T) {
+	t.Parallel()
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
 			img := copyImage(t, fixture(t, bs))
@@ -67,6 +68,7 @@ func TestMoveDirectories(t *testing.T) {
 // TestInitMatchesDebugfsMkdir checks that Init writes the very block
 // debugfs mkdir writes.
 func TestInitMatchesDebugfsMkdir(t *testing.T) {
+	t.Parallel()
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
 			img := copyImage(t, fixture(t, bs))
@@ -121,6 +123,7 @@ func TestInitMatchesDebugfsMkdir(t *testing.T) {
 const rootIno = 2
 
 func TestNameValidation(t *testing.T) {
+	t.Parallel()
 	mem := &memFile{bs: 1024}
 	p := Params{BlockSize: 1024, FileType: true}
 	if err := Init(mem, p, 11, rootIno); err != nil {
@@ -161,6 +164,7 @@ func TestNameValidation(t *testing.T) {
 // TestAddNoSpace: when the directory cannot grow, Add fails and leaves
 // every block and the directory's shape as they were.
 func TestAddNoSpace(t *testing.T) {
+	t.Parallel()
 	for _, dirIndex := range []bool{false, true} {
 		mem := &memFile{bs: 1024, max: 1}
 		p := Params{BlockSize: 1024, FileType: true, Csum: true, Seed: 99, HashVersion: HashHalfMD4, DirIndex: dirIndex}

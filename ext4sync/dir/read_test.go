@@ -9,6 +9,7 @@ import (
 var blockSizes = []int{1024, 4096}
 
 func TestReadRealDirectories(t *testing.T) {
+	t.Parallel()
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
 			img := fixture(t, bs)
@@ -54,6 +55,7 @@ func TestReadRealDirectories(t *testing.T) {
 var reDumpEntry = regexp.MustCompile(`(\d+) 0x([0-9a-f]{8})-([0-9a-f]{8}) \((\d+)\) (\S+)`)
 
 func TestHashMatchesHtreeDump(t *testing.T) {
+	t.Parallel()
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
 			img := fixture(t, bs)

@@ -180,6 +180,7 @@ func mustEntries(t testing.TB, d *Dir) []Entry {
 }
 
 func TestRemoveFromHtree(t *testing.T) {
+	t.Parallel()
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
 			runScenario(t, fixture(t, bs), "/bigdir", func(t testing.TB, d *Dir, m *model) {
@@ -198,6 +199,7 @@ func TestRemoveFromHtree(t *testing.T) {
 }
 
 func TestAddIntoSlack(t *testing.T) {
+	t.Parallel()
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
 			runScenario(t, fixture(t, bs), "/bigdir", func(t testing.TB, d *Dir, m *model) {
@@ -230,6 +232,7 @@ func TestAddIntoSlack(t *testing.T) {
 // TestGrowHtree adds enough names to split leaves; at 1 KiB it also fills
 // the root, so a level is added and an index node splits.
 func TestGrowHtree(t *testing.T) {
+	t.Parallel()
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
 			d := runScenario(t, fixture(t, bs), "/bigdir", func(t testing.TB, d *Dir, m *model) {
@@ -256,6 +259,7 @@ func TestGrowHtree(t *testing.T) {
 // TestLinearDir grows a small linear directory past one block and shrinks
 // it again; it must stay linear.
 func TestLinearDir(t *testing.T) {
+	t.Parallel()
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
 			d := runScenario(t, fixture(t, bs), "/small", func(t testing.TB, d *Dir, m *model) {
@@ -278,6 +282,7 @@ func TestLinearDir(t *testing.T) {
 // TestConvertToHtree lets Add index a full one-block linear directory, as
 // the kernel does with dir_index, then keeps growing and shrinking it.
 func TestConvertToHtree(t *testing.T) {
+	t.Parallel()
 	for _, bs := range blockSizes {
 		t.Run(strconv.Itoa(bs), func(t *testing.T) {
 			d := runScenario(t, fixture(t, bs), "/small", func(t testing.TB, d *Dir, m *model) {
@@ -308,6 +313,7 @@ func TestConvertToHtree(t *testing.T) {
 // TestNoCsumImage replays removal, growth and indexing on a filesystem
 // without metadata_csum (no leaf tails, no dx tails).
 func TestNoCsumImage(t *testing.T) {
+	t.Parallel()
 	base := fixtureWith(t, 1024, noCsum...)
 	if readInfo(t, base).csum {
 		t.Fatal("fixture has metadata_csum")

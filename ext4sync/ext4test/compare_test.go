@@ -17,6 +17,7 @@ func snap(judge string, known Field, es ...*Entry) *Snapshot {
 }
 
 func TestDiffLostFoundAndLinks(t *testing.T) {
+	t.Parallel()
 	root := func(nlink uint32) *Entry { return &Entry{Path: "", Kind: tree.Dir, Mode: 0o755, Nlink: nlink} }
 	want := snap("dir", FieldsAll, root(2),
 		&Entry{Path: "a", Kind: tree.Regular, Nlink: 2, Ino: 10},
@@ -43,6 +44,7 @@ func TestDiffLostFoundAndLinks(t *testing.T) {
 }
 
 func TestDiffTimePolicies(t *testing.T) {
+	t.Parallel()
 	m := Time{Sec: 1000, Nsec: 5}
 	want := snap("dir", FieldsAll, &Entry{Path: "", Kind: tree.Dir, Mtime: m, Atime: Time{Sec: 1}})
 	got := snap("img", FieldsAll, &Entry{Path: "", Kind: tree.Dir, Mtime: m, Atime: m, Ctime: m, Crtime: Time{Sec: 1000}})
@@ -71,6 +73,7 @@ func TestDiffTimePolicies(t *testing.T) {
 }
 
 func TestDiffValuesAndTargets(t *testing.T) {
+	t.Parallel()
 	want := snap("dir", FieldsAll, &Entry{Path: "", Kind: tree.Dir},
 		&Entry{Path: "l", Kind: tree.Symlink, Target: "a//b/", Size: 5},
 		&Entry{Path: "f", Kind: tree.Regular, Xattrs: map[string][]byte{"user.a": {0, 1}, "user.b": []byte("x")}})
@@ -91,6 +94,7 @@ func TestDiffValuesAndTargets(t *testing.T) {
 }
 
 func TestNormalizeACL(t *testing.T) {
+	t.Parallel()
 	in := []byte{2, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 2, 0, 7, 0, 0xe8, 3, 0, 0, 0x20, 0, 4, 0, 0, 0, 0, 0}
 	want := []byte{2, 0, 0, 0, 1, 0, 6, 0, 0xff, 0xff, 0xff, 0xff, 2, 0, 7, 0, 0xe8, 3, 0, 0, 0x20, 0, 4, 0, 0xff, 0xff, 0xff, 0xff}
 	if got := normalizeACL(aclAccess, in); !reflect.DeepEqual(got, want) {
@@ -106,6 +110,7 @@ func TestNormalizeACL(t *testing.T) {
 
 // Garbage from debugfs must give errors, never panics.
 func TestParsersRejectGarbage(t *testing.T) {
+	t.Parallel()
 	for _, l := range [][]string{{"/x/y/"}, {"/1/099/0/0/a/0/"}, {"nonsense"}, {"/1/2/3/4/5/6/7/8/"}} {
 		if _, err := parseLsP(l); err == nil {
 			t.Errorf("parseLsP(%q): no error", l)
@@ -139,6 +144,7 @@ func TestParsersRejectGarbage(t *testing.T) {
 }
 
 func TestCompareReportsOnceAndCaps(t *testing.T) {
+	t.Parallel()
 	want := snap("dir", FieldsAll, &Entry{Path: "", Kind: tree.Dir})
 	got := snap("img", FieldsAll, &Entry{Path: "", Kind: tree.Dir})
 	for i := 0; i < 5; i++ {

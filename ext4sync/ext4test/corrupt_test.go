@@ -20,6 +20,7 @@ type corruptCase struct {
 // The judges must fail, and say exactly what differs, when an image
 // disagrees with its source in one field.
 func TestJudgesCatchCorruption(t *testing.T) {
+	t.Parallel()
 	RequireTools(t, "mkfs.ext4", "e2fsck", "debugfs")
 	src := filepath.Join(t.TempDir(), "src")
 	must(t, os.MkdirAll(filepath.Join(src, "d"), 0o755))
@@ -54,6 +55,7 @@ func TestJudgesCatchCorruption(t *testing.T) {
 	t.Logf("kernel judge: %v %s", kernel, why)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			img := filepath.Join(t.TempDir(), "img")
 			copyFile(t, base, img)
 			if _, err := debugfsBatch(img, []string{c.cmd}, true, t.TempDir()); err != nil {
@@ -112,6 +114,7 @@ func copyFile(t *testing.T, from, to string) {
 // Unwritten (fallocated) extents read as zeros; debugfs and the kernel
 // (SEEK_DATA) both count them as allocated ranges, and contents agree.
 func TestUnwrittenExtentsAgree(t *testing.T) {
+	t.Parallel()
 	RequireTools(t, "mkfs.ext4", "e2fsck", "debugfs")
 	src := filepath.Join(t.TempDir(), "src")
 	must(t, os.Mkdir(src, 0o755))
@@ -139,6 +142,7 @@ func TestUnwrittenExtentsAgree(t *testing.T) {
 // Names with spaces, quotes, backslashes, non-ASCII bytes and 255-byte
 // names survive every judge.
 func TestOddNames(t *testing.T) {
+	t.Parallel()
 	RequireTools(t, "mkfs.ext4", "e2fsck", "debugfs")
 	src := filepath.Join(t.TempDir(), "src")
 	must(t, os.MkdirAll(filepath.Join(src, "dir with space"), 0o755))

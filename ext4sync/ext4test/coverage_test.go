@@ -11,6 +11,7 @@ import (
 // GenTree and Mutate must produce every case the engine has to handle,
 // and mkfs must turn the big directory into an htree.
 func TestGenCoverage(t *testing.T) {
+	t.Parallel()
 	RequireTools(t, "mkfs.ext4", "fsck.ext4", "debugfs")
 	o := DefaultGenOptions()
 	o.BigDir = 1000

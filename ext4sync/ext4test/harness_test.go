@@ -37,6 +37,7 @@ func genSrc(t *testing.T, seed uint64, o GenOptions) string {
 // mkfs -d output must satisfy every judge, at every block size and
 // without 64bit, before and after a random release.
 func TestCheckImageOnMkfsOutput(t *testing.T) {
+	t.Parallel()
 	RequireTools(t, "mkfs.ext4", "e2fsck", "debugfs")
 	cases := []struct {
 		name string
@@ -52,6 +53,7 @@ func TestCheckImageOnMkfsOutput(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			o := DefaultGenOptions()
 			o.BigDir = c.big
 			o.MaxTarget = c.tgt
@@ -71,6 +73,7 @@ func TestCheckImageOnMkfsOutput(t *testing.T) {
 
 // GenTree and Mutate depend only on the seed.
 func TestGenDeterministic(t *testing.T) {
+	t.Parallel()
 	var snaps []*Snapshot
 	var ops [][]string
 	for i := 0; i < 2; i++ {
@@ -95,6 +98,7 @@ func TestGenDeterministic(t *testing.T) {
 
 // With NormalizeTimes, the same source gives the same image bytes.
 func TestBuildImageReproducible(t *testing.T) {
+	t.Parallel()
 	RequireTools(t, "mkfs.ext4", "e2fsck", "debugfs")
 	src := genSrc(t, 3, DefaultGenOptions())
 	o := ImageOptions{NormalizeTimes: true, Size: 32 << 20}

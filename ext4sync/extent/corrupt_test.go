@@ -41,6 +41,7 @@ func (f failStore) ReadBlock(blk uint64) ([]byte, error) {
 }
 
 func TestReadCorrupt(t *testing.T) {
+	t.Parallel()
 	le := binary.LittleEndian
 	cases := []struct {
 		name  string
@@ -115,6 +116,7 @@ func TestReadCorrupt(t *testing.T) {
 }
 
 func TestChecksumRejectsShortBlocks(t *testing.T) {
+	t.Parallel()
 	if _, err := Checksum(1, make([]byte, 5)); err == nil {
 		t.Fatal("5-byte block: no error")
 	}
@@ -134,6 +136,7 @@ func TestChecksumRejectsShortBlocks(t *testing.T) {
 // metadata, before reading the child; every block it asks about is one the
 // tree uses.
 func TestReadRefusesMetadata(t *testing.T) {
+	t.Parallel()
 	s, tr := corruptBase(t)
 	used := map[uint64]bool{}
 	for _, n := range tr.Nodes {

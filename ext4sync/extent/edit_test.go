@@ -39,6 +39,7 @@ func libext2fsLike(t *testing.T, s *memStore, a *memAlloc, maps []Mapping, per i
 // A change in the middle of a long file rewrites only the leaf that holds
 // it when the leaf has room, and the leaves after it keep their blocks.
 func TestMiddleChangeKeepsLaterLeaves(t *testing.T) {
+	t.Parallel()
 	per := BlockMax(1024)
 	s, a := newMemStore(1024), newMemAlloc(1<<20)
 	maps := sparseMaps(20*(per-1) + 7)
@@ -69,6 +70,7 @@ func TestMiddleChangeKeepsLaterLeaves(t *testing.T) {
 // In a tree of full leaves, an extra extent in the middle cascades to the
 // end (nowhere else has room), and e2fsck still finds the tree optimal.
 func TestMiddleChangeFullLeaves(t *testing.T) {
+	t.Parallel()
 	per := BlockMax(1024)
 	s, a := newMemStore(1024), newMemAlloc(1<<20)
 	maps := sparseMaps(20*per + 7)
@@ -85,6 +87,7 @@ func TestMiddleChangeFullLeaves(t *testing.T) {
 // satisfy e2fsck's optimality rules, and leave exactly the tree's nodes
 // allocated (no leak, no double use).
 func TestRandomEdits(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewSource(4))
 	for _, bs := range []int{1024, 4096} {
 		per := BlockMax(bs)
@@ -150,6 +153,7 @@ func randomEdit(r *rand.Rand, maps []Mapping, per int) []Mapping {
 
 // Depth 3 on 1 KiB blocks: more than 4*84*84 extents.
 func TestDepthThree(t *testing.T) {
+	t.Parallel()
 	per := BlockMax(1024)
 	s, a := newMemStore(1024), newMemAlloc(1<<20)
 	maps := sparseMaps(4*per*per + 100)

@@ -34,8 +34,10 @@ func (p *blockPool) FreeBlock(blk uint64) error { return nil }
 // Random edits of a real libext2fs tree, each committed to the image and
 // checked by e2fsck -fn and debugfs.
 func TestRandomEditsE2fsck(t *testing.T) {
+	t.Parallel()
 	for _, spec := range specs() {
 		t.Run(fmt.Sprintf("bs%d", spec.bs), func(t *testing.T) {
+			t.Parallel()
 			r := rand.New(rand.NewSource(int64(spec.bs)))
 			im := openImage(t, fixture(t, spec))
 			ino, raw, opt := im.inode(t, "/big")

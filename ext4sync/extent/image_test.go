@@ -25,6 +25,7 @@ func specs() []fixtureSpec { return []fixtureSpec{spec1k, spec4k} }
 func rootOf(raw []byte) []byte { return raw[inoBlock : inoBlock+RootSize] }
 
 func TestReadRealTrees(t *testing.T) {
+	t.Parallel()
 	for _, spec := range specs() {
 		img := fixture(t, spec)
 		im := openImage(t, img)
@@ -71,6 +72,7 @@ func (a *noAlloc) FreeBlock(blk uint64) error { a.freed = append(a.freed, blk); 
 
 // Re-laying a libext2fs-made tree with its own mapping changes no byte.
 func TestRelayIsByteIdentical(t *testing.T) {
+	t.Parallel()
 	for _, spec := range specs() {
 		img := fixture(t, spec)
 		before := fileHash(t, img)
@@ -155,6 +157,7 @@ func blocksOf(maps []Mapping) []uint64 {
 // Truncating /big to fewer extents, down through every depth, leaves an
 // image e2fsck accepts; only the tail leaf is rewritten.
 func TestTruncateE2fsck(t *testing.T) {
+	t.Parallel()
 	for _, spec := range specs() {
 		per := BlockMax(spec.bs)
 		for _, keep := range []int{spec.big - 1, spec.big / 2, 4*(per-1) - 10, per + 3, 3, 0} {
@@ -182,6 +185,7 @@ func TestTruncateE2fsck(t *testing.T) {
 
 // Punching a hole in the middle of /big rewrites one leaf.
 func TestPunchHoleE2fsck(t *testing.T) {
+	t.Parallel()
 	for _, spec := range specs() {
 		im := openImage(t, fixture(t, spec))
 		ino, raw, opt := im.inode(t, "/big")
@@ -239,6 +243,7 @@ func (a *listAlloc) FreeBlock(blk uint64) error { a.freed = append(a.freed, blk)
 // Growing /mid past what its depth holds allocates leaves and an index
 // level; e2fsck accepts the result and the old leaves stay put.
 func TestGrowE2fsck(t *testing.T) {
+	t.Parallel()
 	for _, spec := range specs() {
 		per := BlockMax(spec.bs)
 		im := openImage(t, fixture(t, spec))

@@ -82,6 +82,7 @@ func build(t *testing.T, s *memStore, a *memAlloc, maps []Mapping, old *Tree) (*
 }
 
 func TestRoundTripRandom(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewSource(1))
 	for _, bs := range []int{1024, 4096} {
 		per := BlockMax(bs)
@@ -100,6 +101,7 @@ func TestRoundTripRandom(t *testing.T) {
 }
 
 func TestDepthTwo(t *testing.T) {
+	t.Parallel()
 	bs := 1024
 	per := BlockMax(bs)
 	s, a := newMemStore(bs), newMemAlloc(1<<20)
@@ -127,6 +129,7 @@ func TestDepthTwo(t *testing.T) {
 }
 
 func TestReuseAndGrowth(t *testing.T) {
+	t.Parallel()
 	bs := 4096
 	per := BlockMax(bs)
 	s, a := newMemStore(bs), newMemAlloc(1<<20)
@@ -158,6 +161,7 @@ func TestReuseAndGrowth(t *testing.T) {
 }
 
 func TestGrowDepthKeepsLeaves(t *testing.T) {
+	t.Parallel()
 	s, a := newMemStore(1024), newMemAlloc(1<<20)
 	per := BlockMax(1024)
 	maps := sparseMaps(4 * per)
@@ -173,6 +177,7 @@ func TestGrowDepthKeepsLeaves(t *testing.T) {
 }
 
 func TestMergeAndSplit(t *testing.T) {
+	t.Parallel()
 	opt := testOpt()
 	in := []Mapping{
 		{Logical: 0, Physical: 100, Len: 30000},
@@ -204,6 +209,7 @@ func TestMergeAndSplit(t *testing.T) {
 }
 
 func TestNormalizeRejects(t *testing.T) {
+	t.Parallel()
 	opt := testOpt()
 	bad := [][]Mapping{
 		{{Logical: 0, Physical: 10, Len: 0}},
@@ -224,6 +230,7 @@ func TestNormalizeRejects(t *testing.T) {
 }
 
 func TestAllocFailureRollsBack(t *testing.T) {
+	t.Parallel()
 	s, a := newMemStore(1024), newMemAlloc(1<<20)
 	maps := randomMaps(rand.New(rand.NewSource(3)), 500)
 	a.fail = true
@@ -236,6 +243,7 @@ func TestAllocFailureRollsBack(t *testing.T) {
 }
 
 func TestLookupRange(t *testing.T) {
+	t.Parallel()
 	maps := []Mapping{{Logical: 10, Physical: 100, Len: 5}, {Logical: 20, Physical: 300, Len: 10, Uninit: true}}
 	tr := &Tree{Mappings: maps}
 	for _, c := range []struct {
@@ -266,6 +274,7 @@ type failWrites struct{ *memStore }
 func (failWrites) WriteBlock(uint64, []byte) error { return errors.New("read-only") }
 
 func TestWriteFailureGivesBlocksBack(t *testing.T) {
+	t.Parallel()
 	s, a := newMemStore(1024), newMemAlloc(1<<20)
 	if _, _, err := Build(sparseMaps(500), nil, failWrites{s}, a, testOpt()); err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Fatalf("err = %v", err)
@@ -279,6 +288,7 @@ func TestWriteFailureGivesBlocksBack(t *testing.T) {
 }
 
 func TestNodeBlockMappedAsData(t *testing.T) {
+	t.Parallel()
 	s, a := newMemStore(1024), newMemAlloc(6000)
 	maps := sparseMaps(200) // data at 5000, 5003, ... 5597; nodes from 6000
 	maps = append(maps, Mapping{Logical: 1000, Physical: 6001, Len: 1})

@@ -67,8 +67,10 @@ func extentRoot(start uint64, n uint16) (b [disk.InodeBlockLen]byte) {
 // frees the old inode and blocks, flushes, and checks the result with
 // e2fsck and debugfs.
 func TestReplaceFile(t *testing.T) {
+	t.Parallel()
 	for _, fx := range fixtures {
 		t.Run(fx.name, func(t *testing.T) {
+			t.Parallel()
 			img := buildImage(t, fx.bs, fx.size, fx.extra...)
 			dev := loadDev(t, img)
 			f, err := Open(dev, Options{})
@@ -208,6 +210,7 @@ func TestReplaceFile(t *testing.T) {
 // checks the out-of-inodes error and that a freed inode comes back first,
 // then frees them all and checks the image with e2fsck.
 func TestExhaustInodes(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "32M")
 	dev := loadDev(t, img)
 	f, err := Open(dev, Options{})
@@ -252,6 +255,7 @@ func TestExhaustInodes(t *testing.T) {
 }
 
 func TestNoSpace(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "32M")
 	dev := loadDev(t, img)
 	f, err := Open(dev, Options{})
@@ -304,6 +308,7 @@ func TestNoSpace(t *testing.T) {
 // inode deep in it and frees it again: the slots now below bg_itable_unused
 // must have been zeroed, or e2fsck would report them.
 func TestExposedInodeSlotsZeroed(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "32M")
 	dev := loadDev(t, img)
 	f, err := Open(dev, Options{})

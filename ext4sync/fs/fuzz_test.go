@@ -108,6 +108,7 @@ func exercise(f *FS) {
 // (not the checksum) has to catch the damage, and runs Open and the core
 // operations: no panic, no hang, and Open either refuses or works.
 func TestResealedFlips(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "4M")
 	base, err := os.ReadFile(img)
 	if err != nil {

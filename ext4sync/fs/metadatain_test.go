@@ -15,6 +15,7 @@ import (
 // first metadata block of a range that runs into metadata, and returns ""
 // for data.
 func TestMetadataIn(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "64M")
 	f, err := Open(loadDev(t, img), Options{})
 	if err != nil {
@@ -62,6 +63,7 @@ func TestMetadataIn(t *testing.T) {
 // TestJournalOverMetadataRefused points the journal's first extent at
 // group 0's inode table: Open refuses the image.
 func TestJournalOverMetadataRefused(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "32M")
 	dev := loadDev(t, img)
 	f, err := Open(dev, Options{})

@@ -26,8 +26,10 @@ var fixtures = []fixture{
 }
 
 func TestOpenMatchesDumpe2fs(t *testing.T) {
+	t.Parallel()
 	for _, fx := range fixtures {
 		t.Run(fx.name, func(t *testing.T) {
+			t.Parallel()
 			img := buildImage(t, fx.bs, fx.size, fx.extra...)
 			dev := loadDev(t, img)
 			f, err := Open(dev, Options{})
@@ -198,6 +200,7 @@ func checkInodes(t *testing.T, f *FS, img string) {
 }
 
 func TestFlushWithoutChangesWritesNothing(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "32M")
 	dev := loadDev(t, img)
 	f, err := Open(dev, Options{})

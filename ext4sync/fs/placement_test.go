@@ -15,6 +15,7 @@ func (p fixedPlacement) Blocks(SpaceView, BlockRequest) ([]Extent, error) { retu
 func (p fixedPlacement) Inode(InodeView, InodeRequest) (uint32, error)    { return p.ino, nil }
 
 func TestPlacementAnswersAreChecked(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "32M")
 	f0, err := Open(loadDev(t, img), Options{})
 	if err != nil {
@@ -63,6 +64,7 @@ func TestPlacementAnswersAreChecked(t *testing.T) {
 }
 
 func TestDefaultPlacementPrefersGoalAndContiguity(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "32M")
 	f, err := Open(loadDev(t, img), Options{})
 	if err != nil {
@@ -107,6 +109,7 @@ func TestDefaultPlacementPrefersGoalAndContiguity(t *testing.T) {
 }
 
 func TestMultiBlockIO(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "4096", "64M")
 	dev := loadDev(t, img)
 	f, err := Open(dev, Options{})
@@ -141,6 +144,7 @@ func TestMultiBlockIO(t *testing.T) {
 }
 
 func TestAllocFreeRoundTripWritesNothing(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "4096", "64M")
 	dev := loadDev(t, img)
 	f, err := Open(dev, Options{})

@@ -10,6 +10,7 @@ import (
 )
 
 func TestRefusedFeatures(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		feature string // name the error must carry
 		opts    []string
@@ -58,6 +59,7 @@ func patchSuper(t *testing.T, dev *memDev, fn func(sb *disk.Superblock)) {
 }
 
 func TestRefusedStates(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "16M")
 	for _, c := range []struct {
 		name, msg string
@@ -89,6 +91,7 @@ func TestRefusedStates(t *testing.T) {
 }
 
 func TestOrphanFileEntryRefused(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "4096", "64M")
 	dev := loadDev(t, img)
 	f, err := Open(dev, Options{})
@@ -130,6 +133,7 @@ func TestOrphanFileEntryRefused(t *testing.T) {
 }
 
 func TestCorruption(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "32M")
 	flip := func(dev *memDev, off int64) {
 		var b [1]byte
@@ -194,6 +198,7 @@ func TestCorruption(t *testing.T) {
 }
 
 func TestJournalNotEmptyRefused(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "4096", "64M")
 	dev := loadDev(t, img)
 	f, err := Open(dev, Options{})
@@ -223,6 +228,7 @@ func TestJournalNotEmptyRefused(t *testing.T) {
 }
 
 func TestOverlappingMetadataRefused(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "32M")
 	dev := loadDev(t, img)
 	f, err := Open(dev, Options{})
@@ -246,6 +252,7 @@ func TestOverlappingMetadataRefused(t *testing.T) {
 }
 
 func TestJournalBlocksAreMetadata(t *testing.T) {
+	t.Parallel()
 	img := buildImage(t, "1024", "32M")
 	f, err := Open(loadDev(t, img), Options{})
 	if err != nil {

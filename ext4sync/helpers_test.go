@@ -84,7 +84,7 @@ func syncOverlay(t testing.TB, img, srcDir string) (*overlay.Device, *Result) {
 		t.Fatal(err)
 	}
 	rec.blockSize = int64(f.BlockSize())
-	res, err := syncWith(t.Context(), f, readTree(t, srcDir), Options{}, rec)
+	res, err := syncWith(t.Context(), f, givenTree(readTree(t, srcDir)), Options{}, rec)
 	if err != nil {
 		t.Fatalf("Sync: %v", err)
 	}

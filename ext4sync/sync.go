@@ -82,7 +82,7 @@ type Result struct {
 // image is then half written and must be discarded; SyncImage writes
 // nothing).
 func Sync(ctx context.Context, f *fs.FS, src *tree.Tree, o Options) (*Result, error) {
-	return syncWith(ctx, f, src, o, nil)
+	return syncWith(ctx, f, givenTree(src), o, nil)
 }
 
 // SyncImage writes to outPath the base image at basePath synced to src.
@@ -112,8 +112,18 @@ func SyncImage(ctx context.Context, basePath string, src *tree.Tree, outPath str
 // so any number of goroutines may read it at once. On error nothing is
 // left open.
 func SyncOverlay(ctx context.Context, basePath string, src *tree.Tree, o Options) (*Result, *overlay.Device, error) {
+	return syncOverlayOf(ctx, basePath, givenTree(src), o)
+}
+
+// syncOverlayOf is SyncOverlay of the tree src returns. Every path calls
+// src, once the base's own errors are known, and returns its error
+// before theirs.
+func syncOverlayOf(ctx context.Context, basePath string, src treeFunc, o Options) (*Result, *overlay.Device, error) {
 	dev, err := overlay.Open(basePath, overlay.Options{TempDir: o.SpillDir})
 	if err != nil {
+		if _, serr := src(); serr != nil {
+			return nil, nil, serr
+		}
 		return nil, nil, fmt.Errorf("ext4sync: open base %s: %w", basePath, err)
 	}
 	res, err := syncDevice(ctx, dev, basePath, src, o)
@@ -126,15 +136,21 @@ func SyncOverlay(ctx context.Context, basePath string, src *tree.Tree, o Options
 
 // syncDevice syncs the filesystem on dev, an overlay of the base image at
 // basePath, to src.
-func syncDevice(ctx context.Context, dev *overlay.Device, basePath string, src *tree.Tree, o Options) (*Result, error) {
+func syncDevice(ctx context.Context, dev *overlay.Device, basePath string, src treeFunc, o Options) (*Result, error) {
 	if at, ok := o.Placement.(DeviceAttacher); ok {
 		if err := at.Attach(dev); err != nil {
+			if _, serr := src(); serr != nil {
+				return nil, serr
+			}
 			return nil, fmt.Errorf("ext4sync: placement: %w", err)
 		}
 	}
 	rec := newRecorder(dev)
 	f, err := fs.Open(rec, fs.Options{Placement: o.Placement})
 	if err != nil {
+		if _, serr := src(); serr != nil {
+			return nil, serr
+		}
 		return nil, fmt.Errorf("ext4sync: base %s: %w", basePath, err)
 	}
 	rec.blockSize = int64(f.BlockSize())
@@ -171,18 +187,30 @@ func sameFile(base, out string) (bool, error) {
 }
 
 // syncWith is Sync, attributing writes to paths when rec is set.
-func syncWith(ctx context.Context, f *fs.FS, src *tree.Tree, o Options, rec *recorder) (*Result, error) {
-	if f == nil || src == nil {
-		return nil, errors.New("ext4sync: nil filesystem or tree")
-	}
+func syncWith(ctx context.Context, f *fs.FS, srcFn treeFunc, o Options, rec *recorder) (*Result, error) {
 	if err := ctx.Err(); err != nil {
+		if _, serr := srcFn(); serr != nil {
+			return nil, serr
+		}
 		return nil, err
 	}
-	progress(o, PhaseRead, 0, 1)
-	oldState, err := readImage(f)
-	if err != nil {
+	var oldState plan.Old
+	var err error
+	if f != nil {
+		oldState, err = readImage(f)
+	}
+	src, serr := srcFn()
+	switch {
+	case serr != nil:
+		return nil, serr
+	case f == nil || src == nil:
+		return nil, errors.New("ext4sync: nil filesystem or tree")
+	case err != nil:
 		return nil, fmt.Errorf("ext4sync: read image tree: %w", err)
 	}
+	// Reported once the tree is read: the source may report its own
+	// reading until then, from another goroutine.
+	progress(o, PhaseRead, 0, 1)
 	progress(o, PhaseRead, 1, 1)
 	want := fitTimes(f, src)
 	if err := checkFit(f, want); err != nil {

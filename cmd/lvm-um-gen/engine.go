@@ -12,6 +12,7 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/plan"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/detect"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/tarsource"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/xattr"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 )
@@ -19,8 +20,9 @@ import (
 // newEngineBuilder returns the Builder the CLI uses: the ext4sync engine.
 func newEngineBuilder() generator.Builder { return engineBuilder{} }
 
-// engineBuilder adapts ext4sync.SyncOverlay to generator.Builder: it reads
-// the rootfs (directory, tar or ext4 image), syncs it onto an overlay of
+// engineBuilder adapts ext4sync.SyncOverlayOpening to generator.Builder:
+// it reads the rootfs (directory, tar or ext4 image) while the engine
+// reads the base, syncs it onto an overlay of
 // the base (spilling into the request's work directory), then hands the
 // generator the overlay as the new image, with the ranges it changed and
 // the engine's per-path block lists: no image file is written unless the
@@ -38,17 +40,27 @@ func (engineBuilder) Build(ctx context.Context, req generator.BuildRequest) (*ge
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rootfs, err := openRootfs(req.RootfsPath, req.BasePath, req.Progress)
-	if err != nil {
-		return nil, err
+	// The rootfs is read while the sync reads the base (the engine
+	// returns the rootfs's error first, as if it had been read first).
+	var rootfs *detect.Source
+	defer func() {
+		if rootfs != nil {
+			rootfs.Close()
+		}
+	}()
+	open := func() (*tree.Tree, error) {
+		src, err := openRootfs(req.RootfsPath, req.BasePath, req.Progress)
+		if err != nil {
+			return nil, err
+		}
+		rootfs = src
+		return src.Tree, nil
 	}
-	defer rootfs.Close()
-	src := rootfs.Tree
 	opts := ext4sync.Options{SourceDateEpoch: req.SourceDateEpoch, Placement: policyFor(req), SpillDir: req.WorkDir}
 	if req.Progress != nil {
 		opts.Progress = phaseProgress(req.Progress)
 	}
-	res, dev, err := ext4sync.SyncOverlay(ctx, req.BasePath, src, opts)
+	res, dev, err := ext4sync.SyncOverlayOpening(ctx, req.BasePath, open, opts)
 	if req.Progress != nil {
 		req.Progress.Finish()
 	}

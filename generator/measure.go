@@ -165,7 +165,8 @@ type imageFile struct {
 
 // streamImage streams img through sha256, and into the file out names
 // when there is one (written as a temporary file next to it, renamed when
-// whole), and returns the sum. progress, if non-nil, gets the bytes of
+// whole, each window hashed and written at once on two cores), and returns
+// the sum. progress, if non-nil, gets the bytes of
 // each window.
 func streamImage(ctx context.Context, img Image, out *imageFile, progress func(int64)) (string, error) {
 	var f *os.File
@@ -182,9 +183,19 @@ func streamImage(ctx context.Context, img Image, out *imageFile, progress func(i
 	}
 	h := sha256.New()
 	err := stream(ctx, img, img.Size(), func(b []byte) error {
-		h.Write(b)
+		// Each window is written by another goroutine while this one
+		// hashes it: the two take the longer of their times, not the sum.
+		var werr chan error
 		if f != nil {
-			if _, err := f.Write(b); err != nil {
+			werr = make(chan error, 1)
+			go func() {
+				_, err := f.Write(b)
+				werr <- err
+			}()
+		}
+		h.Write(b)
+		if werr != nil {
+			if err := <-werr; err != nil {
 				return fmt.Errorf("write image: %w", err)
 			}
 		}

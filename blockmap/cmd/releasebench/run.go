@@ -178,7 +178,9 @@ func scaleCase(cfg Config) (*Case, error) {
 	cfg.logf("scale: timing")
 	syscall.Sync()
 	sc := cfg
-	sc.Runs = cfg.ScaleRuns
+	if cfg.ScaleRuns > 0 { // 0 (a Config built without main's flags): as Runs
+		sc.Runs = cfg.ScaleRuns
+	}
 	c.Timing = timeCase(sc, scaleBlockSize, baseImg, nextDir, dir, cfg.ScaleMiB)
 	return c, nil
 }

@@ -56,6 +56,7 @@ func (d *Dir) makeIndexed() error {
 	c0.kind = kindRoot
 	d.touch(c0)
 	d.indexed = true
+	d.lin = linearIndex{}
 	_, _, err = d.root() // sets the hash version and levels, and checks the result
 	return err
 }

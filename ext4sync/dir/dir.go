@@ -62,6 +62,7 @@ func (d *Dir) touch(c *cached) {
 		c.dirty = true
 		d.dirty = append(d.dirty, c.lblk)
 	}
+	delete(d.slack, c.lblk)
 }
 
 // Dir is an open directory. It caches the blocks it reads; nothing else may
@@ -77,6 +78,12 @@ type Dir struct {
 	cache    map[uint32]*cached
 	dirty    []uint32 // blocks changed by the running operation
 	appended []uint32 // blocks the running operation appended
+	lin      linearIndex
+	// slack is, for a leaf known to have no room for some entry, the
+	// largest record it can take (see linear.go); a change forgets it.
+	slack map[uint32]int
+	// parses counts leaf blocks parsed, so tests can bound the work.
+	parses int
 	// testHash, when set and ok, overrides the name hash (tests force
 	// collisions with it).
 	testHash func(name []byte) (hash uint32, ok bool)
@@ -201,6 +208,7 @@ func (d *Dir) leafEnd() int {
 
 // dirents parses a leaf block.
 func (d *Dir) dirents(lblk uint32, c *cached) ([]dirent, error) {
+	d.parses++
 	return parseDirents(c.b, d.leafEnd(), d.p.BlockSize, lblk, d.p.Inodes)
 }
 
@@ -237,6 +245,7 @@ func (d *Dir) run(op func() error) error {
 func (d *Dir) abort(indexed bool) {
 	d.cache = map[uint32]*cached{}
 	d.indexed = indexed
+	d.forgetIndex()
 	for _, l := range d.appended {
 		c := &cached{lblk: l, b: make([]byte, d.p.BlockSize), kind: kindLeaf}
 		d.initLeaf(c.b)

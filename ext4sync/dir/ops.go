@@ -67,6 +67,14 @@ func (d *Dir) find(name []byte) (place, bool, error) {
 	if d.indexed {
 		return d.findIndexed(name)
 	}
+	if lblk, ok, use, err := d.lookupBlock(name); err != nil {
+		return place{}, false, err
+	} else if use {
+		if !ok {
+			return place{}, false, nil
+		}
+		return d.findInLeaf(lblk, name)
+	}
 	n := d.f.Blocks()
 	for lblk := uint32(0); lblk < n; lblk++ {
 		p, ok, err := d.findInLeaf(lblk, name)
@@ -160,17 +168,22 @@ func (d *Dir) initLeaf(b []byte) {
 
 // insertInto puts the entry into the first slack in the block that fits it.
 func (d *Dir) insertInto(lblk uint32, c *cached, name []byte, e Entry) (bool, error) {
+	need := recLenFor(len(name))
+	if s, ok := d.slack[lblk]; ok && s < need {
+		return false, nil
+	}
 	ents, err := d.dirents(lblk, c)
 	if err != nil {
 		return false, err
 	}
-	need := recLenFor(len(name))
+	most := 0
 	for _, de := range ents {
 		used := 0
 		if de.inode != 0 {
 			used = recLenFor(len(de.name))
 		}
 		if de.recLen-used < need {
+			most = max(most, de.recLen-used)
 			continue
 		}
 		off, rl := de.off, de.recLen
@@ -181,8 +194,13 @@ func (d *Dir) insertInto(lblk uint32, c *cached, name []byte, e Entry) (bool, er
 		clear(c.b[off : off+rl])
 		putDirent(c.b, off, rl, e.Inode, name, e.Type)
 		d.touch(c)
+		d.noteAdded(name, lblk)
 		return true, nil
 	}
+	if d.slack == nil {
+		d.slack = map[uint32]int{}
+	}
+	d.slack[lblk] = most
 	return false, nil
 }
 
@@ -201,6 +219,7 @@ func (d *Dir) Remove(name string) error {
 			return fmt.Errorf("dir: remove %q: no such entry", name)
 		}
 		de := p.ents[p.i]
+		d.noteRemoved(de.name)
 		b := p.c.b
 		if p.i > 0 {
 			prev := p.ents[p.i-1]

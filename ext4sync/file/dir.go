@@ -84,6 +84,7 @@ func (i *Inode) dirParams() dir.Params {
 		Indexed:     i.raw.Flags.Has(disk.FlagIndex),
 		LargeDir:    i.fs.HasIncompat(disk.IncompatLargeDir),
 		Inodes:      i.fs.InodesCount(),
+		DirIndex:    i.fs.HasCompat(disk.CompatDirIndex),
 	}
 }
 

@@ -79,6 +79,13 @@ func (p *Policy) freeInDirtyTable(v fs.InodeView, g uint32) (uint32, error) {
 		if ino != 0 && ino < hi {
 			return ino, nil
 		}
+		// No free inode before ino: go on from ino's unit, not the next
+		// dirty one, so a full table is not rescanned once per unit
+		// (quadratic in the inodes a release creates, issue 14 item 7).
+		if ino == 0 || ino >= base+p.geo.InodesPerGroup {
+			return 0, nil
+		}
+		u = max(u, p.unitOf(p.itableBlock(ino))-1)
 	}
 	return 0, nil
 }

@@ -1,6 +1,10 @@
 package fs
 
-import "github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+import (
+	"encoding/binary"
+
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/disk"
+)
 
 // view is the read-only window a Placement gets on the FS.
 type view struct{ f *FS }
@@ -40,6 +44,10 @@ func (v view) NextFreeInode(from uint32) (uint32, error) { return v.f.nextFreeIn
 // nextClear returns the first clear bit in [i, n), or n.
 func (m *bitmap) nextClear(i, n uint32) uint32 {
 	for i < n {
+		if i%64 == 0 && i+64 <= n && binary.LittleEndian.Uint64(m.b[i/8:]) == ^uint64(0) {
+			i += 64
+			continue
+		}
 		if i%8 == 0 && m.b[i/8] == 0xFF {
 			i += 8
 			continue

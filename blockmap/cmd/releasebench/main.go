@@ -12,7 +12,9 @@
 // memory of `lvm-um-gen estimate` next to the time of mkfs.ext4 -d of the same
 // tree, the sizes of the full (lvm-um) and delta (lvm-um-delta) artifacts
 // `lvm-um-gen generate` writes of the same release with the wall time of
-// each, and prints the issues' targets as PASS/MISS.
+// each; then a release adding one 50k-entry directory (issue 14, item 7:
+// estimate against mkfs.ext4 -d, and the directory indexed), and prints
+// the issues' targets as PASS/MISS.
 //
 //	go run -tags nopkcs11 ./blockmap/cmd/releasebench -bin bin/lvm-um-gen [-quick] [-markdown]
 //
@@ -41,6 +43,9 @@ const (
 	defaultScaleMiB   = 3072
 	quickScaleScale   = 0.3
 	quickScaleMiB     = 128
+	// The big-directory case: one new directory of this many names.
+	defaultBigDirEntries = 50000
+	quickBigDirEntries   = 5000
 )
 
 func main() {
@@ -65,8 +70,9 @@ func mainErr() error {
 	flag.IntVar(&cfg.ScaleMiB, "scale-case-mib", defaultScaleMiB, "image size of the scale case in MiB (0 skips it)")
 	flag.IntVar(&cfg.ScaleRuns, "scale-runs", 0, "timing runs of the scale case (0: as -runs)")
 	flag.BoolVar(&cfg.TimingOnly, "timing-only", false, "time estimate and generate against mkfs + mender-artifact only: no cost rows, no delta artifacts")
-	pairs := flag.String("pairs", strings.Join(cfg.Pairs, ","), "release pairs to run, comma-separated (empty: none, the scale case only)")
+	pairs := flag.String("pairs", strings.Join(cfg.Pairs, ","), "release pairs to run, comma-separated (empty: none, only the scale and big-directory cases)")
 	sizes := flag.String("block-sizes", "1024,4096", "block sizes of the pairs' base images, comma-separated")
+	flag.IntVar(&cfg.BigDirEntries, "bigdir-entries", defaultBigDirEntries, "names in the big-directory case's new directory (0, or -timing-only, skips it)")
 	work := flag.String("work", "", "scratch directory, kept afterwards (default: a temporary one, removed)")
 	quick := flag.Bool("quick", false, fmt.Sprintf("smoke run: scale %g, %d MiB images", quickScale, quickImageMiB))
 	markdown := flag.Bool("markdown", false, "print the tables as Markdown")
@@ -77,6 +83,7 @@ func mainErr() error {
 	if *quick {
 		cfg.Scale, cfg.ImageMiB = quickScale, quickImageMiB
 		cfg.ScaleScale, cfg.ScaleMiB = quickScaleScale, quickScaleMiB
+		cfg.BigDirEntries = min(cfg.BigDirEntries, quickBigDirEntries)
 	}
 	cfg.Pairs = nil
 	for _, p := range strings.Split(*pairs, ",") {

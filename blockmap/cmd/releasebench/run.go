@@ -54,6 +54,9 @@ type Config struct {
 	// artifact's size against mender-artifact's): no cost rows, no
 	// delta artifacts.
 	TimingOnly bool
+	// BigDirEntries is the big-directory case's new directory (see
+	// bigdir.go); 0 skips it.
+	BigDirEntries int
 }
 
 // Cell is one method's cost under one write unit.
@@ -85,6 +88,7 @@ type Case struct {
 	Rows      []Row
 	Timing    Timing
 	Artifacts Artifacts
+	BigDir    *BigDir // the big-directory case only
 }
 
 // Report is a whole run.
@@ -133,6 +137,13 @@ func Run(cfg Config) (*Report, error) {
 		c, err := scaleCase(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("releasebench: scale case: %w", err)
+		}
+		rep.Cases = append(rep.Cases, *c)
+	}
+	if cfg.BigDirEntries > 0 && !cfg.TimingOnly {
+		c, err := bigDirCase(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("releasebench: big-directory case: %w", err)
 		}
 		rep.Cases = append(rep.Cases, *c)
 	}

@@ -78,6 +78,11 @@ func (c *checker) checkBlocks(ino uint32, in *disk.Inode) error {
 	if err := c.checkSize(ino, in, maps); err != nil {
 		return err
 	}
+	// e2fsck counts every regular inode it walks, the resize inode
+	// included, of 2 GiB or more, and rejects them without large_file.
+	if in.FileType() == disk.ModeRegular && in.Size() >= 1<<31 && !c.sb.FeatureRoCompat.Has(disk.RoCompatLargeFile) {
+		return bad(c.inodeWhere(ino), "i_size %d (2 GiB or more) without the large_file feature", in.Size())
+	}
 	want := count
 	if !c.sb.FeatureRoCompat.Has(disk.RoCompatHugeFile) || !in.Flags.Has(disk.FlagHugeFile) {
 		want *= uint64(c.lay.BlockSize / sectorSize)

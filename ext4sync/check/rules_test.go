@@ -160,6 +160,13 @@ func patch(t *testing.T, img, kind string, blk uint64, off int, data []byte) {
 func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
 
 var rules = []rule{
+	{"file of 2 GiB without large_file", func(t *testing.T, img string) string {
+		// The 4 KiB equivalent is any mkfs base with large_file cleared:
+		// its resize inode is over 2 GiB (torture seed 4, run 784).
+		ino := inoOf(t, img, "/dir/file1")
+		debugfs(t, img, true, "sif /dir/file1 size 2147483648", "feature -large_file")
+		return fmt.Sprintf("ext4: inconsistent: inode %d (inode table block %d): i_size 2147483648 (2 GiB or more) without the large_file feature", ino, itableBlock(t, img, ino))
+	}, false},
 	{"block in use marked free", func(t *testing.T, img string) string {
 		blk := bmapOf(t, img, "/dir", 0)
 		bb := number(t, dumpe2fs(t, img), `Block bitmap at (\d+)`)

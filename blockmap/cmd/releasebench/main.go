@@ -99,11 +99,8 @@ func mainErr() error {
 		}
 		cfg.BlockSize = append(cfg.BlockSize, n)
 	}
-	if cfg.ScaleRuns == 0 {
-		cfg.ScaleRuns = cfg.Runs
-	}
-	if cfg.Runs < 1 || cfg.ScaleRuns < 1 {
-		return fmt.Errorf("releasebench: -runs and -scale-runs must be at least 1")
+	if cfg.Runs < 1 || cfg.ScaleRuns < 0 {
+		return fmt.Errorf("releasebench: -runs must be at least 1, -scale-runs at least 0 (0: as -runs)")
 	}
 	for _, tool := range []string{"mkfs.ext4", "fsck.ext4", "e2fsck"} {
 		if !haveTool(tool) {

@@ -49,7 +49,7 @@ type Config struct {
 	// timed only. ScaleMiB 0 skips it.
 	ScaleScale float64
 	ScaleMiB   int
-	ScaleRuns  int // timing runs of the scale case
+	ScaleRuns  int // timing runs of the scale case; 0: as Runs
 	// TimingOnly measures only the time and memory rows (and the full
 	// artifact's size against mender-artifact's): no cost rows, no
 	// delta artifacts.
@@ -189,7 +189,7 @@ func scaleCase(cfg Config) (*Case, error) {
 	cfg.logf("scale: timing")
 	syscall.Sync()
 	sc := cfg
-	if cfg.ScaleRuns > 0 { // 0 (a Config built without main's flags): as Runs
+	if cfg.ScaleRuns > 0 {
 		sc.Runs = cfg.ScaleRuns
 	}
 	c.Timing = timeCase(sc, scaleBlockSize, baseImg, nextDir, dir, cfg.ScaleMiB)

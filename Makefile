@@ -23,8 +23,18 @@ fmt-check:
 # The whole test suite. Tests that need e2fsprogs (mkfs.ext4, e2fsck,
 # debugfs) or the mender-artifact CLI skip when those are missing locally;
 # CI (.ci/run) installs them so nothing is skipped there.
+# Scratch files (generated source trees, images) go to a tmpfs when one
+# with 2 GiB free is writable (TEST_TMPDIR= keeps TMPDIR): the tests create
+# tens of thousands of small files, which cost about 20x more on a
+# disk-backed ext4 /tmp (measured: 10,000 creates 4.3 s there, 0.22 s on
+# /dev/shm). The tests and what they check are the same either way.
+TEST_TMPDIR ?= $(shell d=/dev/shm; [ -d $$d ] && [ -w $$d ] && \
+	[ "$$(df -Pk $$d 2>/dev/null | awk 'NR==2 {print $$4}')" -ge 2097152 ] 2>/dev/null && echo $$d)
 test: fmt-check vet
-	$(GO) test -tags $(TAGS) -count=1 -timeout 20m ./...
+	@tmp=$$(mktemp -d -p "$(if $(TEST_TMPDIR),$(TEST_TMPDIR),$${TMPDIR:-/tmp})" lvm-um-gen-test.XXXXXX) || exit 1; \
+	trap 'rm -rf "$$tmp"' EXIT; \
+	echo "TMPDIR=$$tmp $(GO) test -tags $(TAGS) -count=1 -timeout 20m ./..."; \
+	TMPDIR=$$tmp $(GO) test -tags $(TAGS) -count=1 -timeout 20m ./...
 
 # The device-side update module, static, for the three device
 # architectures (README: "On the device").

@@ -107,7 +107,9 @@ func (s *baseScan) run(ctx context.Context, path string, chunk int64, sum bool) 
 	if sum {
 		h = sha256.New()
 	}
-	err = stream(ctx, f, f.size, func(b []byte) error {
+	// The base's holes are not read: the bound takes them as zero blocks,
+	// and only the checksums need their bytes.
+	window := func(b []byte) error {
 		if h != nil {
 			h.Write(b)
 		}
@@ -116,7 +118,29 @@ func (s *baseScan) run(ctx context.Context, path string, chunk int64, sum bool) 
 			chunks.Write(b)
 		}
 		return nil
-	})
+	}
+	var z []byte // zeros for the checksums
+	zeros := func(n int64) error {
+		bs.Zeros(n)
+		if h == nil && chunks == nil {
+			return nil
+		}
+		if z == nil {
+			z = make([]byte, streamWindow)
+		}
+		for n > 0 {
+			k := min(n, int64(len(z)))
+			if h != nil {
+				h.Write(z[:k])
+			}
+			if chunks != nil {
+				chunks.Write(z[:k])
+			}
+			n -= k
+		}
+		return nil
+	}
+	err = streamSparse(ctx, f.File, f.size, window, zeros)
 	if err != nil {
 		return fmt.Errorf("read base: %w", err)
 	}

@@ -164,6 +164,34 @@ func (s *BaseScan) Window(b []byte) {
 	s.part = append(s.part, b...)
 }
 
+// Zeros takes the next n bytes of the base when they are known to be all
+// zeros (a hole of the file it is read from), as Window would take them,
+// without their bytes: whole blocks of them cost nothing.
+func (s *BaseScan) Zeros(n int64) {
+	if s.finished || n <= 0 {
+		return
+	}
+	if k := int64(len(s.part)); k > 0 {
+		take := min(s.bs-k, n)
+		s.part = append(s.part, zeroBlock[:take]...)
+		n -= take
+		if int64(len(s.part)) < s.bs {
+			return
+		}
+		s.block(s.part)
+		s.part = s.part[:0]
+	}
+	if whole := n / s.bs * s.bs; whole > 0 {
+		s.zero = true
+		s.next += whole
+		n -= whole
+	}
+	s.part = append(s.part, zeroBlock[:n]...)
+}
+
+// zeroBlock is a block of zeros of the largest size.
+var zeroBlock [MaxBlockSize]byte
+
 // block takes one whole block (or the image's short last one). All-zero
 // whole blocks hash alike, so one flag stands for them all.
 func (s *BaseScan) block(b []byte) {

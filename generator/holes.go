@@ -1,0 +1,77 @@
+package generator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+)
+
+// lseek whences for sparse files (not named in package syscall).
+const (
+	seekData = 3 // SEEK_DATA
+	seekHole = 4 // SEEK_HOLE
+)
+
+// streamSparse is stream for a file that may have holes (an image mkfs
+// or a decompression wrote sparse): the ranges its filesystem reports as
+// data are read and handed to fn, the holes between them go to zeros
+// with their length, unread. Holes read as zeros, so fn and zeros
+// together see exactly the bytes stream would hand fn. A file whose
+// filesystem does not report holes is read in full.
+func streamSparse(ctx context.Context, f *os.File, size int64, fn func([]byte) error, zeros func(n int64) error) error {
+	for pos := int64(0); pos < size; {
+		start, end, ok := nextData(f, pos, size)
+		if !ok { // holes not reported: the rest is read
+			return streamRange(ctx, f, pos, size, fn)
+		}
+		if start > pos {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := zeros(start - pos); err != nil {
+				return err
+			}
+		}
+		if err := streamRange(ctx, f, start, end, fn); err != nil {
+			return err
+		}
+		pos = end
+	}
+	return nil
+}
+
+// nextData returns the next data range of f at or after pos, cut at size
+// ([size, size) when only hole is left); ok is false when the file system
+// does not say.
+func nextData(f *os.File, pos, size int64) (start, end int64, ok bool) {
+	start, err := f.Seek(pos, seekData)
+	if errors.Is(err, syscall.ENXIO) {
+		return size, size, true
+	}
+	if err != nil || start < pos {
+		return 0, 0, false
+	}
+	if start >= size {
+		return size, size, true
+	}
+	end, err = f.Seek(start, seekHole)
+	if err != nil || end <= start {
+		return 0, 0, false
+	}
+	return start, min(end, size), true
+}
+
+// streamRange is stream for the bytes [from, to) of r.
+func streamRange(ctx context.Context, r io.ReaderAt, from, to int64, fn func([]byte) error) error {
+	if from >= to {
+		return nil
+	}
+	err := stream(ctx, io.NewSectionReader(r, from, to-from), to-from, fn)
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("from byte %d: %w", from, err)
+	}
+	return err
+}

@@ -63,10 +63,8 @@ func (c *contents) one(n *tree.Node, fn func(n *tree.Node, r io.Reader) error) e
 	if c.r.afterRead != nil {
 		c.r.afterRead(n, full)
 	}
-	var one [1]byte
-	if m, _ := f.Read(one[:]); m != 0 {
-		return fmt.Errorf("source: %s %w: longer than %d bytes", display(n.Path), ErrChanged, n.Size)
-	}
+	// A file that grew or was rewritten since Read has another size or
+	// mtime now: fstat tells, without a read past the end.
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return fmt.Errorf("source: fstat %s: %w", display(n.Path), err)

@@ -73,7 +73,12 @@ func (r *reader) read() (*tree.Tree, error) {
 		p(int64(len(r.nodes)))
 	}
 	r.linkGroups()
-	return tree.New(r.nodes, &contents{r: r, nodes: r.regularFiles()}), nil
+	t := tree.New(r.nodes, &contents{r: r, nodes: r.regularFiles()})
+	// The contents keep the reader for its root and hooks; the walk's own
+	// state is the tree's now or done with (per path: it would be held
+	// for the whole sync).
+	r.nodes, r.ids = nil, nil
+	return t, nil
 }
 
 // full is the local path of a tree path.

@@ -36,7 +36,7 @@ func (r *reader) node(path string) (*tree.Node, error) {
 	switch kind {
 	case tree.Regular:
 		n.Size = st.Size
-		if n.Data, err = r.segments(full, st.Size); err != nil {
+		if n.Data, err = r.segments(full, &st); err != nil {
 			return nil, fmt.Errorf("source: %s: %w", display(path), err)
 		}
 	case tree.Symlink:

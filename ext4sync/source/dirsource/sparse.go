@@ -15,18 +15,26 @@ const (
 	seekHole = 4 // SEEK_HOLE
 )
 
-// segments returns the data ranges of the regular file at full, as the
-// filesystem reports them with SEEK_DATA/SEEK_HOLE. It returns nil for a
-// fully dense file and for filesystems that do not report holes, and an
-// empty non-nil slice for a file that is all hole. Opening the file here
-// also proves it is readable.
-func (r *reader) segments(full string, size int64) ([]tree.Segment, error) {
+// segments returns the data ranges of the regular file at full (lstat
+// as st), as the filesystem reports them with SEEK_DATA/SEEK_HOLE. It
+// returns nil for a fully dense file and for filesystems that do not
+// report holes, and an empty non-nil slice for a file that is all hole.
+// Opening the file here also proves it is readable.
+//
+// A file whose allocated blocks cover its size (st_blocks) is taken as
+// dense without asking: one with a hole has fewer, unless blocks beyond
+// its data count too (an external xattr block, extent tree blocks,
+// preallocation). Such a file is then read in full, and its hole reads
+// as zeros, which the sync treats exactly as a hole (zero content has
+// the zero digest, tree.Digests), so only the reading costs more.
+func (r *reader) segments(full string, st *unix.Stat_t) ([]tree.Segment, error) {
 	f, err := r.open(full)
 	if err != nil {
 		return nil, fmt.Errorf("open: %w", err)
 	}
 	defer f.Close()
-	if size <= 0 {
+	size := st.Size
+	if size <= 0 || st.Blocks*512 >= size {
 		return nil, nil
 	}
 	fd := int(f.Fd())

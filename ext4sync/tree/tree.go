@@ -134,21 +134,23 @@ type Concurrent interface {
 type Tree struct {
 	Nodes    []*Node
 	Contents Contents
-	byPath   map[string]*Node
 }
 
 // New builds a tree from nodes in any order. The root ("") must be present.
 func New(nodes []*Node, contents Contents) *Tree {
 	sorted := append([]*Node(nil), nodes...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
-	t := &Tree{Nodes: sorted, Contents: contents, byPath: make(map[string]*Node, len(sorted))}
-	for _, n := range sorted {
-		t.byPath[n.Path] = n
-	}
-	return t
+	return &Tree{Nodes: sorted, Contents: contents}
 }
 
-// Lookup returns the node at path, or nil.
+// Lookup returns the node at path, or nil. It searches the sorted nodes
+// rather than keeping a map of every path: the trees of a large rootfs
+// are held for a whole sync, and a map by path would add about half as
+// much memory again as the nodes themselves.
 func (t *Tree) Lookup(path string) *Node {
-	return t.byPath[path]
+	i := sort.Search(len(t.Nodes), func(i int) bool { return t.Nodes[i].Path >= path })
+	if i < len(t.Nodes) && t.Nodes[i].Path == path {
+		return t.Nodes[i]
+	}
+	return nil
 }

@@ -35,8 +35,12 @@ type applier struct {
 	fo  file.Options
 	rec *recorder
 
-	newIno  []uint32            // the inode number each new ref got
-	held    map[uint32]*open    // by inode number
+	newIno []uint32         // the inode number each new ref got
+	held   map[uint32]*open // by inode number
+	// edited are the inodes held when the content passes began: edited
+	// by the earlier phases, they stay held until saved. The others are
+	// held only while the content passes need them (see finish).
+	edited  map[uint32]bool
 	changed map[plan.Ref]bool   // kept inodes whose metadata or content changed
 	visited map[plan.Ref]bool   // regular files whose content the source gave
 	stats   map[plan.Ref]uint64 // blocks written per inode (content)

@@ -38,7 +38,7 @@ type contentFile struct {
 	blocks  tree.Digests // block digests at the filesystem's block size
 	same    file.Same    // blocks the image inode held byte for byte (nil: not compared)
 	how     fs.Rewrite
-	wasHeld bool // the inode was held (edited) before it was placed
+	wasHeld bool // the inode was held (edited) before the content passes
 	st      file.ContentStats
 	filled  bool
 }
@@ -63,6 +63,10 @@ func (a *applier) contents() error {
 	}
 	if len(order) > 0 && a.p.Tree.Contents == nil {
 		return fmt.Errorf("ext4sync: source gave no content for %s (%d bytes)", displayPath(order[0].in.Node.Path), order[0].in.Node.Size)
+	}
+	a.edited = make(map[uint32]bool, len(a.held))
+	for ino := range a.held {
+		a.edited[ino] = true
 	}
 	if len(order) > 0 {
 		if err := a.digest(files); err != nil {

@@ -2,6 +2,7 @@ package bound
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -294,13 +295,14 @@ func readFull(r io.ReaderAt, p []byte, off int64, which string) error {
 	return nil
 }
 
-// allZero reports whether b holds only zeros.
+// allZero reports whether b holds only zeros, 32 bytes a step.
 func allZero(b []byte) bool {
-	for len(b) >= 8 {
-		if b[0]|b[1]|b[2]|b[3]|b[4]|b[5]|b[6]|b[7] != 0 {
+	le := binary.LittleEndian
+	for len(b) >= 32 {
+		if le.Uint64(b)|le.Uint64(b[8:])|le.Uint64(b[16:])|le.Uint64(b[24:]) != 0 {
 			return false
 		}
-		b = b[8:]
+		b = b[32:]
 	}
 	for _, c := range b {
 		if c != 0 {

@@ -113,7 +113,7 @@ func putDirent(b []byte, off, recLen int, inode uint32, name []byte, ft FileType
 // validating each as the kernel's ext4_check_dir_entry does. lblk only
 // names the block in errors. inodes, when non-zero, bounds inode numbers.
 func parseDirents(b []byte, end, blockSize int, lblk uint32, inodes uint32) ([]dirent, error) {
-	var out []dirent
+	out := make([]dirent, 0, countDirents(b, end, blockSize))
 	for off := 0; off < end; {
 		if off+direntHeader > end {
 			return nil, fmt.Errorf("dir: block %d offset %d: entry header overruns the block", lblk, off)
@@ -144,6 +144,21 @@ func parseDirents(b []byte, end, blockSize int, lblk uint32, inodes uint32) ([]d
 		off += rl
 	}
 	return out, nil
+}
+
+// countDirents counts the entries parseDirents will find in b[0:end], so
+// it allocates once (directory lookups parse a block each): it follows
+// the rec_len chain and stops at the first one parseDirents refuses.
+func countDirents(b []byte, end, blockSize int) int {
+	n := 0
+	for off := 0; off+direntHeader <= end; n++ {
+		rl := getRecLen(b, off, blockSize)
+		if rl < minRecLen {
+			break
+		}
+		off += rl
+	}
+	return n
 }
 
 // hasTail reports whether b ends with a well-formed leaf checksum tail.

@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/lvm-um-gen/lvm-um-gen/generator/manifest"
 	"github.com/mendersoftware/mender-artifact/artifact"
-	"github.com/mendersoftware/mender-artifact/awriter"
-	"github.com/mendersoftware/mender-artifact/handlers"
 )
 
 // Artifact constants: what an lvm-um update is to the Mender client.
@@ -169,11 +167,12 @@ func (s *ArtifactSpec) payloadName() (string, error) {
 // WriteArtifact writes a Mender format 3 module-image artifact of the
 // spec's payload type (lvm-um or lvm-um-delta) to w, with the single
 // payload file payloadPath, whose base name must be "rootfs" for lvm-um
-// and "rootfs.simg" for lvm-um-delta. It stops with ctx.Err() soon after ctx is cancelled
-// (the library's first pass, hashing the payload, is not interruptible).
-// The library's own temporary files (a compressed header and the whole
-// compressed payload, in os.TempDir, i.e. $TMPDIR) are removed on every
-// path but SIGKILL. progress may be nil.
+// and "rootfs.simg" for lvm-um-delta; its tar entry keeps the file's
+// permission bits. The payload is read once (hashed and compressed on
+// the way) into a temporary file in os.TempDir(), i.e. $TMPDIR, removed
+// on every path but SIGKILL. It stops with ctx.Err() soon after ctx is
+// cancelled. progress may be nil. Generate does not use it: it compresses
+// the new image while measuring it (see artwriter.go).
 //
 // Reproducibility: the output is a function of the payload's bytes and
 // permission bits, the state scripts' names, bytes and permission bits,
@@ -185,95 +184,20 @@ func (s *ArtifactSpec) payloadName() (string, error) {
 // deterministic (RSA PKCS #1 v1.5, ECDSA with RFC 6979 nonces), and the
 // parallel compressors give the same bytes whatever GOMAXPROCS is.
 func WriteArtifact(ctx context.Context, w io.Writer, spec *ArtifactSpec, payloadPath string, progress Progress) error {
-	name, err := spec.payloadName()
+	name, err := spec.check()
 	if err != nil {
-		return fmt.Errorf("artifact: %w", err)
+		return err
 	}
 	if filepath.Base(payloadPath) != name {
 		return fmt.Errorf("artifact: a %s payload %s must be named %q", spec.payloadType(), payloadPath, name)
 	}
-	if len(spec.DeviceTypes) == 0 {
-		return fmt.Errorf("artifact: no device type")
-	}
-	if spec.Epoch < 0 || spec.Epoch > MaxEpoch {
-		return fmt.Errorf("artifact: time %d outside 0..%d", spec.Epoch, int64(MaxEpoch))
-	}
-	compID := spec.Compression
-	if compID == "" {
-		compID = DefaultCompression
-	}
-	comp, err := compressor(compID)
+	p, err := payloadFromFile(ctx, os.TempDir(), spec, payloadPath, progress)
 	if err != nil {
-		return fmt.Errorf("artifact: compression %q: %w", compID, err)
-	}
-	ti, err := spec.typeInfo()
-	if err != nil {
-		return fmt.Errorf("artifact: %w", err)
-	}
-	var scripts *artifact.Scripts
-	if len(spec.Scripts) > 0 {
-		scripts = &artifact.Scripts{}
-		for _, p := range spec.Scripts {
-			if err := scripts.Add(p); err != nil {
-				return fmt.Errorf("artifact: state script %s: %w", p, err)
-			}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
 		}
-	}
-	handler := handlers.NewModuleImage(spec.payloadType())
-	if err := handler.SetUpdateFiles([]*handlers.DataFile{{Name: payloadPath}}); err != nil {
 		return fmt.Errorf("artifact: %w", err)
 	}
-
-	outer := newTarNormalizer(ctx, w, nil, spec.Epoch)
-	ncomp := &normalizingCompressor{Compressor: comp, ctx: ctx, epoch: spec.Epoch}
-	var aw *awriter.Writer
-	if spec.Signer != nil {
-		aw = awriter.NewWriterSigned(outer, ncomp, spec.Signer)
-	} else {
-		aw = awriter.NewWriter(outer, ncomp)
-	}
-	if progress != nil {
-		aw.ProgressWriter = &progressAdapter{p: progress}
-	}
-	devices := append([]string(nil), spec.DeviceTypes...)
-	sort.Strings(devices)
-	err = aw.WriteArtifact(&awriter.WriteArtifactArgs{
-		Format:     artifactFormat,
-		Version:    artifactVersion,
-		Devices:    devices,
-		Name:       spec.Name,
-		Updates:    &awriter.Updates{Updates: []handlers.Composer{handler}},
-		Scripts:    scripts,
-		Depends:    &artifact.ArtifactDepends{CompatibleDevices: devices},
-		Provides:   &artifact.ArtifactProvides{ArtifactName: spec.Name},
-		TypeInfoV3: ti,
-		MetaData:   spec.MetaData,
-	})
-	if cerr := outer.Close(); err == nil {
-		err = cerr
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return ctxErr
-	}
-	if err != nil {
-		return fmt.Errorf("artifact: %w", err)
-	}
-	return nil
-}
-
-// normalizingCompressor puts a tarNormalizer in front of each compressed
-// stream the library writes (the header tar and the payload tar), which
-// also makes compression stop when ctx is cancelled.
-type normalizingCompressor struct {
-	artifact.Compressor
-	ctx   context.Context
-	epoch int64
-}
-
-func (c *normalizingCompressor) NewWriter(w io.Writer) (io.WriteCloser, error) {
-	cw, err := c.Compressor.NewWriter(w)
-	if err != nil {
-		return nil, err
-	}
-	return newTarNormalizer(c.ctx, cw, cw, c.epoch), nil
+	defer p.remove()
+	return writeArtifact(ctx, w, spec, p)
 }

@@ -41,6 +41,16 @@ func createTempOutput(out *output, workDir string) (*tempOutput, error) {
 
 func (t *tempOutput) Write(p []byte) (int, error) { return t.w.Write(p) }
 
+// ReadFrom flushes what is buffered and lets the file read r itself: from
+// another file, by copy_file_range, without the bytes passing through
+// this process.
+func (t *tempOutput) ReadFrom(r io.Reader) (int64, error) {
+	if err := t.w.Flush(); err != nil {
+		return 0, err
+	}
+	return t.f.ReadFrom(r)
+}
+
 // name is the temporary file's path.
 func (t *tempOutput) name() string { return t.f.Name() }
 

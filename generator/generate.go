@@ -249,13 +249,17 @@ type measured struct {
 	image  string // the image file, "" when none was written
 	img    Image  // the new image, open until the caller closes it
 	m      *measurement
+	// payload is the full artifact's compressed payload, made while the
+	// image streamed (nil unless asked for); the caller removes it.
+	payload *payloadWriter
 }
 
 // buildAndMeasure runs the builder and compares the result with the base.
 // With withManifest it also hashes the base chunk by chunk for the base
-// manifest. image, when not nil, is the file the new image is written to
-// (only generate needs one: the full payload, --image-out).
-func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, withManifest bool, image *imageFile) (*measured, error) {
+// manifest. sinks, when not nil, are what the new image is written to
+// while it streams (only generate has any: the full artifact's payload,
+// --image-out).
+func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, withManifest bool, sinks *imageSinks) (*measured, error) {
 	sums := !o.NoChecksums || withManifest
 	basePath, cleanup, err := basesource.Resolve(o.BasePath, basesource.Options{TempDir: dir, VerifyKey: o.BaseVerifyKey})
 	if err != nil {
@@ -302,14 +306,20 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, wit
 	}()
 	var progress func(int64)
 	if o.Progress != nil {
-		if sums || image != nil {
-			o.Progress.Start("measuring", res.Image.Size())
+		// With a payload to compress, the image streams at the
+		// compression's pace, which the bar then shows.
+		label := "measuring"
+		if sinks != nil && sinks.payload != nil {
+			label = "compressing payload"
+		}
+		if sums || sinks != nil {
+			o.Progress.Start(label, res.Image.Size())
 			progress = o.Progress.Add
 		} else {
 			o.Progress.Start("measuring", -1)
 		}
 	}
-	m, err := measure(ctx, o.BasePath, res, o.Geometry, scan, image, sums, progress, withManifest)
+	m, payload, err := measure(ctx, o.BasePath, res, o.Geometry, scan, sinks, sums, progress, withManifest)
 	if o.Progress != nil {
 		o.Progress.Finish()
 	}
@@ -328,11 +338,11 @@ func buildAndMeasure(ctx context.Context, b Builder, o *Options, dir string, wit
 		top = DefaultTop
 	}
 	path := ""
-	if image != nil {
-		path = image.path
+	if sinks != nil && sinks.file != nil {
+		path = sinks.file.path
 	}
 	ok = true
-	return &measured{report: newReport(m, res.Files, top, o.SnapshotBytes, o.ReserveBytes), image: path, img: res.Image, m: m}, nil
+	return &measured{report: newReport(m, res.Files, top, o.SnapshotBytes, o.ReserveBytes), image: path, img: res.Image, m: m, payload: payload}, nil
 }
 
 // Estimate builds the new image in a temporary directory, measures it and
@@ -376,18 +386,29 @@ func Generate(ctx context.Context, b Builder, o *Options) (_ *Report, err error)
 	}
 	defer os.RemoveAll(dir)
 
-	// A file of the new image is written while it is measured when the
-	// payload is the image, or when it is kept (durably, as it is then
-	// published).
-	var image *imageFile
+	// While the new image is measured, a full artifact's payload is
+	// compressed from it (so it is read once, and never written whole
+	// unless kept), and it is written to a file when it is kept (durably,
+	// as it is then published). On refusal the compression was wasted.
+	var sinks *imageSinks
 	if !o.Delta || outs.image != nil {
-		image = &imageFile{path: filepath.Join(dir, PayloadName), sync: outs.image != nil}
+		sinks = &imageSinks{}
 	}
-	m, err := buildAndMeasure(ctx, b, o, dir, true, image)
+	if outs.image != nil {
+		sinks.file = &imageFile{path: filepath.Join(dir, PayloadName), sync: true}
+	}
+	if !o.Delta {
+		spec := o.Artifact
+		sinks.payload = func(size int64) (*payloadWriter, error) {
+			return newPayloadWriter(ctx, dir, &spec, payloadHeader(PayloadName, size), false)
+		}
+	}
+	m, err := buildAndMeasure(ctx, b, o, dir, true, sinks)
 	if err != nil {
 		return nil, err
 	}
 	defer m.img.Close()
+	defer m.payload.remove()
 	r := m.report
 	r.ArtifactName = o.Artifact.Name
 	r.SoftwareVersion = o.Artifact.SoftwareVersion
@@ -413,25 +434,29 @@ func Generate(ctx context.Context, b Builder, o *Options) (_ *Report, err error)
 	}
 	r.ManifestBytes = int64(len(encoded))
 	spec.MetaData = metaData(r, encoded)
-	payload := m.image
+	payload := m.payload
 	r.PayloadType, r.PayloadBytes = UpdateModule, r.ImageBytes
 	if o.Delta {
 		spec.PayloadType = DeltaModule
-		payload = filepath.Join(dir, DeltaPayloadName)
-		if r.PayloadBytes, err = writeDelta(ctx, m.img, m.m.manifest, payload); err != nil {
+		path := filepath.Join(dir, DeltaPayloadName)
+		if r.PayloadBytes, err = writeDelta(ctx, m.img, m.m.manifest, path); err != nil {
 			return nil, err
 		}
+		if err := os.Chmod(path, outputMode); err != nil {
+			return nil, err
+		}
+		if payload, err = payloadFromFile(ctx, dir, &spec, path, o.Progress); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, ctxErr
+			}
+			return nil, fmt.Errorf("artifact: %w", err)
+		}
+		defer payload.remove()
 		r.PayloadType = DeltaModule
 	}
-	for _, p := range []string{m.image, payload} {
-		if p == "" {
-			continue
-		}
-		if err := os.Chmod(p, outputMode); err != nil {
-			return nil, err
-		}
+	if m.image != "" {
 		epoch := time.Unix(spec.Epoch, 0)
-		if err := os.Chtimes(p, epoch, epoch); err != nil {
+		if err := os.Chtimes(m.image, epoch, epoch); err != nil {
 			return nil, err
 		}
 	}
@@ -441,7 +466,7 @@ func Generate(ctx context.Context, b Builder, o *Options) (_ *Report, err error)
 		return nil, &InputError{Input: "-o " + o.OutputPath, Err: err}
 	}
 	defer art.remove()
-	if err := WriteArtifact(ctx, art, &spec, payload, o.Progress); err != nil {
+	if err := writeArtifact(ctx, art, &spec, payload); err != nil {
 		return nil, err
 	}
 	size, err := art.finish()

@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"bytes"
 	"io"
 
 	"github.com/klauspost/pgzip"
@@ -23,11 +22,12 @@ const (
 	headerGzipLevel  = pgzip.BestCompression
 )
 
-// gzipCompressor is mender-artifact's "gzip" with the levels above: the
-// same parallel gzip (klauspost/pgzip, 1 MiB blocks, each compressed on
-// its own with the previous block's tail as dictionary), so the bytes do
-// not depend on how many cores compress them.
-type gzipCompressor struct{}
+// gzipCompressor is mender-artifact's "gzip" at a chosen level: the same
+// parallel gzip (klauspost/pgzip, 1 MiB blocks, each compressed on its own
+// with the previous block's tail as dictionary), so the bytes do not
+// depend on how many cores compress them, nor on how the input is cut
+// into writes.
+type gzipCompressor struct{ level int }
 
 func (gzipCompressor) GetFileExtension() string { return ".gz" }
 
@@ -35,70 +35,23 @@ func (gzipCompressor) NewReader(r io.Reader) (io.ReadCloser, error) {
 	return pgzip.NewReader(r)
 }
 
-// NewWriter compresses a tar stream at the level its first entry's name
-// calls for: the payload's (PayloadName, DeltaPayloadName) or the
-// header's (anything else).
-func (gzipCompressor) NewWriter(w io.Writer) (io.WriteCloser, error) {
-	return &levelWriter{w: w}, nil
+func (c gzipCompressor) NewWriter(w io.Writer) (io.WriteCloser, error) {
+	return pgzip.NewWriterLevel(w, c.level)
 }
 
-// levelWriter holds the first ustar header block of its tar stream, then
-// opens the gzip writer at the level that entry's name asks for.
-type levelWriter struct {
-	w     io.Writer
-	first []byte
-	gz    *pgzip.Writer
-}
-
-func (l *levelWriter) Write(p []byte) (int, error) {
-	if l.gz != nil {
-		return l.gz.Write(p)
+// compressors are the payload's and the header's compressor of a
+// mender-artifact compression id ("" means DefaultCompression): gzip at
+// the levels above, any other id as the library registers it.
+func compressors(id string) (payload, header artifact.Compressor, err error) {
+	if id == "" {
+		id = DefaultCompression
 	}
-	l.first = append(l.first, p...)
-	if len(l.first) < tarBlock {
-		return len(p), nil
-	}
-	if err := l.open(); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-// open starts the gzip stream and writes what was held.
-func (l *levelWriter) open() error {
-	level := headerGzipLevel
-	if len(l.first) >= tarNameLen {
-		name := l.first[tarNameOff : tarNameOff+tarNameLen]
-		if i := bytes.IndexByte(name, 0); i >= 0 {
-			name = name[:i]
-		}
-		if n := string(name); n == PayloadName || n == DeltaPayloadName {
-			level = payloadGzipLevel
-		}
-	}
-	gz, err := pgzip.NewWriterLevel(l.w, level)
-	if err != nil {
-		return err
-	}
-	l.gz = gz
-	_, err = gz.Write(l.first)
-	l.first = nil
-	return err
-}
-
-func (l *levelWriter) Close() error {
-	if l.gz == nil {
-		if err := l.open(); err != nil {
-			return err
-		}
-	}
-	return l.gz.Close()
-}
-
-// compressor is the compressor of a mender-artifact compression id.
-func compressor(id string) (artifact.Compressor, error) {
 	if id == DefaultCompression {
-		return gzipCompressor{}, nil
+		return gzipCompressor{payloadGzipLevel}, gzipCompressor{headerGzipLevel}, nil
 	}
-	return artifact.NewCompressorFromId(id)
+	c, err := artifact.NewCompressorFromId(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c, nil
 }

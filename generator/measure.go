@@ -38,8 +38,8 @@ type measurement struct {
 //     before the build, so it runs on the other core while the sync works
 //     on one (baseScan);
 //   - once the build is done, the new image streams once through sha256
-//     (and into the payload file when one is needed) on one core, while
-//     the other checks the image's consistency, compares the two images
+//     (and, for generate, into the full artifact's compressed payload
+//     and the --image-out file) on one core, while the other checks the image's consistency, compares the two images
 //     inside the ranges the build changed (blockmap/measure
 //     .MeasureKnownBase), attributes the changed blocks and lists the
 //     changed chunks.
@@ -180,48 +180,78 @@ func stream(ctx context.Context, r io.ReaderAt, size int64, fn func([]byte) erro
 }
 
 // imageFile is where the new image is written while it streams, when a
-// file of it is needed (the full payload, --image-out); sync says whether
-// it must be durable before it is published.
+// file of it is kept (--image-out); sync says whether it must be durable
+// before it is published.
 type imageFile struct {
 	path string
 	sync bool
 }
 
-// streamImage streams img through sha256, and into the file out names
-// when there is one (written as a temporary file next to it, renamed when
-// whole, each window hashed and written at once on two cores), and returns
-// the sum. progress, if non-nil, gets the bytes of
-// each window.
-func streamImage(ctx context.Context, img Image, out *imageFile, progress func(int64)) (string, error) {
+// imageSinks are what the new image is written to while it streams
+// (generate only): a file of it, and the artifact's compressed payload,
+// started by payload once the image's size is known. Either may be nil.
+type imageSinks struct {
+	file    *imageFile
+	payload func(size int64) (*payloadWriter, error)
+}
+
+// streamImage streams img through sha256, and into sinks: the image file
+// (written as a temporary file next to it, renamed when whole) and the
+// compressed payload, which it finishes with the sum and returns. Each
+// window is hashed on this goroutine while each sink takes it on its own,
+// so the three take the longest of their times, not the sum. progress,
+// if non-nil, gets the bytes of each window. On error nothing is left.
+func streamImage(ctx context.Context, img Image, sinks *imageSinks, progress func(int64)) (string, *payloadWriter, error) {
 	var f *os.File
-	if out != nil {
+	var payload *payloadWriter
+	if sinks != nil && sinks.file != nil {
 		var err error
-		dir, name := filepath.Split(out.path)
+		dir, name := filepath.Split(sinks.file.path)
 		if f, err = os.CreateTemp(dir, "."+name+".tmp-*"); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		defer func() {
 			f.Close()
 			os.Remove(f.Name())
 		}()
 	}
+	if sinks != nil && sinks.payload != nil {
+		var err error
+		if payload, err = sinks.payload(img.Size()); err != nil {
+			return "", nil, err
+		}
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			payload.remove()
+		}
+	}()
+	var writers []io.Writer
+	if f != nil {
+		writers = append(writers, f)
+	}
+	if payload != nil {
+		writers = append(writers, payload)
+	}
+	werr := make(chan error, len(writers))
 	h := sha256.New()
 	err := stream(ctx, img, img.Size(), func(b []byte) error {
-		// Each window is written by another goroutine while this one
-		// hashes it: the two take the longer of their times, not the sum.
-		var werr chan error
-		if f != nil {
-			werr = make(chan error, 1)
+		for _, w := range writers {
 			go func() {
-				_, err := f.Write(b)
+				_, err := w.Write(b)
 				werr <- err
 			}()
 		}
 		h.Write(b)
-		if werr != nil {
-			if err := <-werr; err != nil {
-				return fmt.Errorf("write image: %w", err)
+		var err error
+		for range writers {
+			if e := <-werr; err == nil && e != nil {
+				err = fmt.Errorf("write image: %w", e)
 			}
+		}
+		if err != nil {
+			return err
 		}
 		if progress != nil {
 			progress(int64(len(b)))
@@ -229,12 +259,17 @@ func streamImage(ctx context.Context, img Image, out *imageFile, progress func(i
 		return nil
 	})
 	if err == nil && f != nil {
-		err = finishImage(f, out)
+		err = finishImage(f, sinks.file)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if err == nil && payload != nil {
+		err = payload.finish(sum)
 	}
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	ok = true
+	return sum, payload, nil
 }
 
 // finishImage makes the image file f whole under out's name.
@@ -256,35 +291,37 @@ func finishImage(f *os.File, out *imageFile) error {
 }
 
 // measure compares the built image with the base at basePath, reading the
-// new image in full once (streamImage, into out when not nil) and both
+// new image in full once (streamImage, into sinks when not nil) and both
 // only where the builder says they may differ, and charging changed
 // blocks to paths as it says. scan is the base's hashing pass, started
 // with chunk hashes when withManifest. It also checks the new image's
-// consistency (checkBuilt). Without sums and out, the new image is not
+// consistency (checkBuilt). Without sums and sinks, the new image is not
 // streamed at all (its checksum stays empty). progress is as
-// streamImage's.
-func measure(ctx context.Context, basePath string, res *BuildResult, g Geometry, scan *baseScan, out *imageFile, sums bool, progress func(int64), withManifest bool) (*measurement, error) {
+// streamImage's. The compressed payload, when sinks asked for one, is
+// returned finished; the caller removes it.
+func measure(ctx context.Context, basePath string, res *BuildResult, g Geometry, scan *baseScan, sinks *imageSinks, sums bool, progress func(int64), withManifest bool) (*measurement, *payloadWriter, error) {
 	img := res.Image
 	base, err := openSized(basePath)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer base.Close()
 	if base.size != img.Size() {
-		return nil, fmt.Errorf("%w: %s is %d bytes, the new image %d bytes", ErrSizeMismatch, basePath, base.size, img.Size())
+		return nil, nil, fmt.Errorf("%w: %s is %d bytes, the new image %d bytes", ErrSizeMismatch, basePath, base.size, img.Size())
 	}
 	m := g.Model(base.size)
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type sum struct {
-		hex string
-		err error
+		hex     string
+		payload *payloadWriter
+		err     error
 	}
 	newSum := make(chan sum, 1)
-	if sums || out != nil {
+	if sums || sinks != nil {
 		go func() {
-			s, err := streamImage(sctx, img, out, progress)
-			newSum <- sum{s, err}
+			s, p, err := streamImage(sctx, img, sinks, progress)
+			newSum <- sum{s, p, err}
 		}()
 	} else {
 		newSum <- sum{}
@@ -292,20 +329,21 @@ func measure(ctx context.Context, basePath string, res *BuildResult, g Geometry,
 	meas, err := measureKnown(ctx, base, res, m, scan, withManifest)
 	if err != nil {
 		cancel()
-		<-newSum
-		return nil, err
+		(<-newSum).payload.remove()
+		return nil, nil, err
 	}
 	s := <-newSum
 	if s.err != nil {
-		return nil, ctxOr(ctx, fmt.Errorf("read new image: %w", s.err))
+		return nil, nil, ctxOr(ctx, fmt.Errorf("read new image: %w", s.err))
 	}
 	meas.diff.NewSHA256 = s.hex
 	if withManifest {
 		if meas.manifest, err = newManifest(m, meas.diff, scan.chunks, meas.manifest.Changed); err != nil {
-			return nil, err
+			s.payload.remove()
+			return nil, nil, err
 		}
 	}
-	return meas, nil
+	return meas, s.payload, nil
 }
 
 // measureKnown is what measure does beside the image's stream: check the

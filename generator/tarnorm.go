@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -11,19 +12,20 @@ import (
 	"strings"
 )
 
-// The mender-artifact library writes the outer artifact tar and the inner
-// header and payload tars with tar.FileInfoHeader of temporary files, so
-// each entry carries the current time, the running user's uid/gid and
-// names; and it writes state scripts in map order. tarNormalizer sits
-// between the library's tar writers and the bytes that reach the artifact
-// (the outer file, and each compressor's input) and rewrites every ustar
-// header to a fixed mtime (SOURCE_DATE_EPOCH or 0), uid and gid 0 and empty
-// owner names, and sorts consecutive scripts/ entries by name. It
-// understands only tar framing (512-byte blocks) and the PAX "size" record
-// (used for payloads of 8 GiB and more), streams entry data through
-// untouched and keeps at most the scripts and one PAX header in memory.
-// PAX records themselves are passed through unchanged; Go's tar writer
-// emits no time or owner records for the library's headers.
+// The mender-artifact library's tar writers (its stream and file
+// archivers, its module image handler's header entries) take each entry's
+// time, owner and names from the file or leave them to archive/tar, and
+// its Scripts hand state scripts out in map order. tarNormalizer sits
+// between such a tar writer and the bytes that reach the artifact (the
+// header tar's compressor) and rewrites every ustar header to a fixed
+// mtime (SOURCE_DATE_EPOCH or 0), uid and gid 0 and empty owner names, and
+// sorts consecutive scripts/ entries by name; tarHeader does the same to
+// the header blocks of the entries artwriter.go and payload.go write
+// themselves. It understands only tar framing (512-byte blocks) and the
+// PAX "size" record (used for payloads of 8 GiB and more), streams entry
+// data through untouched and keeps at most the scripts and one PAX header
+// in memory. PAX records themselves are passed through unchanged; Go's tar
+// writer emits no time or owner records for these headers.
 
 // ustar header layout (POSIX.1-1988 with the ustar extensions).
 const (
@@ -317,4 +319,23 @@ func putOctal(b []byte, n int64) {
 	s := fmt.Sprintf("%0*o", len(b)-1, n)
 	copy(b, s[len(s)-(len(b)-1):])
 	b[len(b)-1] = 0
+}
+
+// tarHeader is the header block(s) archive/tar writes for hdr (a PAX
+// header first when the size needs one), normalized as tarNormalizer
+// normalizes the headers passing through it: the block(s) of an entry
+// whose data the caller writes itself.
+func tarHeader(hdr *tar.Header, mtime int64) ([]byte, error) {
+	var raw, out bytes.Buffer
+	if err := tar.NewWriter(&raw).WriteHeader(hdr); err != nil {
+		return nil, err
+	}
+	n := newTarNormalizer(context.Background(), &out, nil, mtime)
+	if _, err := n.Write(raw.Bytes()); err != nil {
+		return nil, err
+	}
+	if n.hdrN != 0 || len(n.pending) != 0 || n.remain != (hdr.Size+tarBlock-1)/tarBlock*tarBlock {
+		return nil, fmt.Errorf("artifact: tar header of %s not normalized whole", hdr.Name)
+	}
+	return out.Bytes(), nil
 }

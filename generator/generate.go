@@ -466,7 +466,14 @@ func Generate(ctx context.Context, b Builder, o *Options) (_ *Report, err error)
 		return nil, &InputError{Input: "-o " + o.OutputPath, Err: err}
 	}
 	defer art.remove()
-	if err := writeArtifact(ctx, art, &spec, payload); err != nil {
+	if o.Progress != nil {
+		o.Progress.Start("writing artifact", -1)
+	}
+	err = writeArtifact(ctx, art, &spec, payload)
+	if o.Progress != nil {
+		o.Progress.Finish()
+	}
+	if err != nil {
 		return nil, err
 	}
 	size, err := art.finish()

@@ -33,6 +33,7 @@ type Policy struct {
 	dirty     bitset    // changed on the device or pending
 	byFree    *freeSets // clean units by free count
 	dirtyFree bitset    // dirty units with a free block
+	room      uint64    // free blocks in dirty units: the sum of free over dirty
 	groupFree []uint32  // each group's free count as the policy expects it
 
 	seenChanges int // ChangedCount at the last device scan; -1 never

@@ -58,8 +58,24 @@ func (p *Policy) Rewrite(v fs.SpaceView, c FileChange) (Rewrite, error) {
 }
 
 // dirtyRoom is the free blocks in dirty units: what can be written at no
-// cost.
+// cost. The policy keeps the sum as units change (setFree, markDirty,
+// rollback) rather than adding up every dirty unit for each changed file:
+// that scan of all the image's units took 6% of estimate's CPU at 3 GiB.
 func (p *Policy) dirtyRoom() uint64 {
+	if checkRoom {
+		if n := p.roomOfUnits(); n != p.room {
+			panic(fmt.Sprintf("placement: room %d, the dirty units hold %d free blocks", p.room, n))
+		}
+	}
+	return p.room
+}
+
+// checkRoom makes dirtyRoom check the kept sum against the units (the
+// package's tests set it, so every test of the policy checks it).
+var checkRoom bool
+
+// roomOfUnits adds up the free blocks of the dirty units.
+func (p *Policy) roomOfUnits() uint64 {
 	var n uint64
 	for u := p.dirtyFree.next(0, true); u >= 0; u = p.dirtyFree.next(u+1, true) {
 		n += uint64(p.free[u])

@@ -39,12 +39,14 @@ func (p *Policy) rollback() {
 	for u, st := range p.undo {
 		if p.dirty.test(u) {
 			p.dirtyFree.clear(u)
+			p.room -= uint64(p.free[u])
 		} else {
 			p.byFree.remove(p.free[u], u)
 		}
 		p.free[u] = st.free
 		if st.dirty {
 			p.dirty.set(u)
+			p.room += uint64(st.free)
 			if st.free > 0 {
 				p.dirtyFree.set(u)
 			}

@@ -52,6 +52,7 @@ func (p *Policy) setup(l *disk.Layout) error {
 		return fmt.Errorf("placement: %d placement units (max %d)", p.units, maxUnits)
 	}
 	p.free = make([]uint32, p.units)
+	p.room = 0
 	p.dirty = newBitset(p.units)
 	p.dirtyFree = newBitset(p.units)
 	p.byFree = newFreeSets(p.units)
@@ -70,6 +71,7 @@ func (p *Policy) setFree(u int64, n uint32) {
 	old := p.free[u]
 	p.free[u] = n
 	if p.dirty.test(u) {
+		p.room = p.room - uint64(old) + uint64(n)
 		if n > 0 {
 			p.dirtyFree.set(u)
 		} else {
@@ -89,6 +91,7 @@ func (p *Policy) markDirty(u int64) {
 	p.note(u)
 	p.dirty.set(u)
 	n := p.free[u]
+	p.room += uint64(n)
 	p.byFree.remove(n, u)
 	if n > 0 {
 		p.dirtyFree.set(u)

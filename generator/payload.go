@@ -143,8 +143,8 @@ func (p *payloadWriter) remove() {
 		return
 	}
 	if p.cw != nil && !p.done {
-		// Stop the compressor's goroutines; the bytes are thrown away.
-		p.bw.Reset(io.Discard)
+		// Stop the compressor's goroutines (one of them writes to bw, so
+		// bw is left alone until they end); the bytes are thrown away.
 		p.cw.Close()
 	}
 	p.f.Close()

@@ -16,6 +16,7 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/ext4test"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 	"github.com/lvm-um-gen/lvm-um-gen/generator/generatortest"
+	"github.com/lvm-um-gen/lvm-um-gen/generator/internal/testkeys"
 )
 
 func TestGenerateArtifactReadsBack(t *testing.T) {
@@ -135,7 +136,7 @@ func TestGenerateSigned(t *testing.T) {
 	for _, kind := range []string{"rsa", "ecdsa"} {
 		t.Run(kind, func(t *testing.T) {
 			f := newFixture(t)
-			priv, pub := pemKey(t, kind == "ecdsa")
+			priv, pub := testkeys.PEM(t, kind == "ecdsa")
 			signer, err := generator.ParseSigningKey(priv)
 			if err != nil {
 				t.Fatal(err)
@@ -155,7 +156,7 @@ func TestGenerateSigned(t *testing.T) {
 				t.Fatalf("mender-artifact validate -k: %v\n%s", err, out)
 			}
 			// A different key must not verify.
-			_, otherPub := pemKey(t, kind == "ecdsa")
+			_, otherPub := testkeys.PEM(t, kind == "ecdsa")
 			if err := os.WriteFile(pubPath, otherPub, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +170,7 @@ func TestGenerateSigned(t *testing.T) {
 func TestParseSigningKeyRejects(t *testing.T) {
 	for name, data := range map[string][]byte{
 		"empty":  nil,
-		"public": func() []byte { _, pub := pemKey(t, true); return pub }(),
+		"public": func() []byte { _, pub := testkeys.PEM(t, true); return pub }(),
 		"junk":   []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
 	} {
 		if _, err := generator.ParseSigningKey(data); err == nil {
@@ -183,7 +184,7 @@ func TestParseSigningKeyRejects(t *testing.T) {
 // expects identical artifacts. Every compressor's first run comes first,
 // then one pause into a new second, then each second run in its subtest.
 func TestGenerateDeterministic(t *testing.T) {
-	priv, _ := pemKey(t, true)
+	priv, _ := testkeys.PEM(t, true)
 	comps := []string{"gzip", "zstd_fast", "none", "gzip-delta"}
 	generateOnce := func(t *testing.T, comp string, run int) []byte {
 		t.Helper()

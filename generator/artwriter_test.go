@@ -3,14 +3,8 @@ package generator
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -18,6 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/lvm-um-gen/lvm-um-gen/generator/internal/testkeys"
 	"github.com/mendersoftware/mender-artifact/artifact"
 )
 
@@ -175,21 +170,8 @@ func firstDiff(a, b []byte) int {
 }
 
 func testSigner(t *testing.T, kind string) artifact.Signer {
-	var key any
-	var err error
-	if kind == "ecdsa" {
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	} else {
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ParseSigningKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	priv, _ := testkeys.PEM(t, kind == "ecdsa")
+	s, err := ParseSigningKey(priv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,16 +3,9 @@ package generator_test
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"encoding/xml"
 	"errors"
 	"os"
@@ -29,6 +22,7 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/written"
 	"github.com/lvm-um-gen/lvm-um-gen/generator"
 	"github.com/lvm-um-gen/lvm-um-gen/generator/generatortest"
+	"github.com/lvm-um-gen/lvm-um-gen/generator/internal/testkeys"
 )
 
 const imageSize = 6*generator.MiB + 8192
@@ -394,30 +388,6 @@ func TestGenerateMap(t *testing.T) {
 	f.assertOnly(t, "map.svg")
 }
 
-func pemKey(t *testing.T, ecdsaKey bool) (priv, pub []byte) {
-	t.Helper()
-	var key any
-	var err error
-	if ecdsaKey {
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	} else {
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubDER, err := x509.MarshalPKIXPublicKey(key.(crypto.Signer).Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
-}
-
 func verifier(t *testing.T, pub []byte) func(msg, sig []byte) error {
 	v, err := artifact.NewPKIVerifier(pub)
 	if err != nil {
@@ -440,7 +410,7 @@ func touchAll(t *testing.T, when time.Time, paths ...string) {
 // given, and the base checksum is release 2's image.
 func TestGenerateFromArtifactBase(t *testing.T) {
 	f := newFixture(t)
-	priv, pub := pemKey(t, true)
+	priv, pub := testkeys.PEM(t, true)
 	signer, err := generator.ParseSigningKey(priv)
 	if err != nil {
 		t.Fatal(err)
@@ -452,7 +422,7 @@ func TestGenerateFromArtifactBase(t *testing.T) {
 	if err := os.WriteFile(pubPath, pub, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, otherPub := pemKey(t, true)
+	_, otherPub := testkeys.PEM(t, true)
 	otherPath := filepath.Join(f.dir, "other.pem")
 	if err := os.WriteFile(otherPath, otherPub, 0o644); err != nil {
 		t.Fatal(err)

@@ -35,18 +35,20 @@ const progressEvery = 256
 // tree. root itself must be a directory, not a symlink to one. The result
 // is deterministic: the same directory gives an identical Tree.
 func Read(root string, opts Options) (*tree.Tree, error) {
-	r := &reader{root: root, opts: opts, open: openNoFollow}
+	r := &reader{root: root, opts: opts, open: openNoFollow, access: accessRead}
 	return r.read()
 }
 
 // reader walks one directory. open is replaceable so tests can simulate
-// failures that root's permissions would hide.
+// failures that root's permissions would hide; access is readable's quick
+// check, nil to always open.
 type reader struct {
-	root  string
-	opts  Options
-	open  func(path string) (*os.File, error)
-	nodes []*tree.Node
-	ids   map[fileID][]*tree.Node // hard-link candidates by (dev, ino)
+	root   string
+	opts   Options
+	open   func(path string) (*os.File, error)
+	access func(path string) error
+	nodes  []*tree.Node
+	ids    map[fileID][]*tree.Node // hard-link candidates by (dev, ino)
 	// afterRead is a test hook run by Contents.Each after a file was read
 	// and before it is checked for changes.
 	afterRead func(n *tree.Node, full string)

@@ -19,7 +19,8 @@ const (
 // as st), as the filesystem reports them with SEEK_DATA/SEEK_HOLE. It
 // returns nil for a fully dense file and for filesystems that do not
 // report holes, and an empty non-nil slice for a file that is all hole.
-// Opening the file here also proves it is readable.
+// A dense file is only proved readable (readable); a sparse one is
+// opened, which proves it.
 //
 // A file whose allocated blocks cover its size (st_blocks) is taken as
 // dense without asking: one with a hole has fewer, unless blocks beyond
@@ -28,15 +29,15 @@ const (
 // as zeros, which the sync treats exactly as a hole (zero content has
 // the zero digest, tree.Digests), so only the reading costs more.
 func (r *reader) segments(full string, st *unix.Stat_t) ([]tree.Segment, error) {
+	size := st.Size
+	if size <= 0 || st.Blocks*512 >= size {
+		return nil, r.readable(full)
+	}
 	f, err := r.open(full)
 	if err != nil {
 		return nil, fmt.Errorf("open: %w", err)
 	}
 	defer f.Close()
-	size := st.Size
-	if size <= 0 || st.Blocks*512 >= size {
-		return nil, nil
-	}
 	fd := int(f.Fd())
 	segs := []tree.Segment{}
 	// Every iteration consumes at least one byte of the file, so size

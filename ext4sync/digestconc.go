@@ -28,13 +28,16 @@ func (a *applier) digestConcurrent(files map[plan.Ref]*contentFile, cc tree.Conc
 	}
 	sort.Slice(byPath, func(i, j int) bool { return byPath[i].in.Node.Path < byPath[j].in.Node.Path })
 	olds := make(map[plan.Ref]*file.Inode, len(files))
+	release := a.f.HoldInodeBlocks() // path order is mostly table order
 	for _, cf := range byPath {
 		old, err := a.comparable(cf)
 		if err != nil {
+			release()
 			return err
 		}
 		olds[cf.in.Ref] = old
 	}
+	release()
 	workers := runtime.GOMAXPROCS(0)
 	comparers := make(chan *file.Comparer, workers)
 	for range workers {

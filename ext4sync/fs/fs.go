@@ -40,6 +40,7 @@ type FS struct {
 	freed     []uint32 // inodes freed this session, ascending
 	placement Placement
 	countsChg bool // free counts changed since Open/Flush
+	inodeBlk  inodeBlocks
 }
 
 // Open reads and validates the filesystem on dev.
@@ -199,6 +200,7 @@ func (f *FS) WriteBlock(blk uint64, b []byte) error {
 	if len(b) != int(f.geo.BlockSize) {
 		return invalidf("write block %d: %d bytes, block size is %d", blk, len(b), f.geo.BlockSize)
 	}
+	f.dropInodeBlocks()
 	if _, err := f.dev.WriteAt(b, int64(blk)*int64(f.geo.BlockSize)); err != nil {
 		return fmt.Errorf("ext4: write block %d: %w", blk, err)
 	}
@@ -258,6 +260,7 @@ func (f *FS) WriteBlocks(start uint64, b []byte) error {
 	if start >= f.geo.BlocksCount || n > f.geo.BlocksCount-start {
 		return invalidf("write blocks %d+%d: beyond the %d blocks of the filesystem", start, n, f.geo.BlocksCount)
 	}
+	f.dropInodeBlocks()
 	if _, err := f.dev.WriteAt(b, int64(start)*int64(bs)); err != nil {
 		return fmt.Errorf("ext4: write blocks %d+%d: %w", start, n, err)
 	}

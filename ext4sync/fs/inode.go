@@ -38,7 +38,7 @@ func (f *FS) ReadInode(ino uint32) (*disk.Inode, error) {
 	raw := make([]byte, f.geo.InodeSize)
 	blk, off := f.layout.InodeBlock(ino)
 	if !f.inodeUnused(ino) {
-		if err := f.readAt(raw, int64(blk)*int64(f.geo.BlockSize)+int64(off)); err != nil {
+		if err := f.readInodeRaw(raw, blk, off); err != nil {
 			return nil, wrapf(err, "inode %d in block %d", ino, blk)
 		}
 	}
@@ -98,6 +98,7 @@ func (f *FS) WriteInode(ino uint32, in *disk.Inode) error {
 	if err := f.readAt(old, pos); err == nil && bytes.Equal(old, raw) {
 		return nil
 	}
+	f.dropInodeBlocks()
 	if _, err := f.dev.WriteAt(raw, pos); err != nil {
 		return fmt.Errorf("ext4: write inode %d in block %d: %w", ino, blk, err)
 	}

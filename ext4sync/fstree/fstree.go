@@ -14,6 +14,7 @@ package fstree
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/dir"
@@ -72,7 +73,10 @@ func read(f *fs.FS, noContents bool) (*Result, error) {
 		ino:        make(map[string]uint32),
 		seen:       make(map[uint32]int),
 	}
-	if err := w.walk(); err != nil {
+	release := f.HoldInodeBlocks() // prefetch loads in table order
+	err := w.walk()
+	release()
+	if err != nil {
 		return nil, err
 	}
 	return w.result(), nil
@@ -109,6 +113,7 @@ func (w *walker) walk() error {
 		if err != nil {
 			return err
 		}
+		w.prefetch(entries)
 		for _, e := range entries {
 			p := join(d.path, e.Name)
 			kind, err := w.load(e.Inode, p)
@@ -131,6 +136,29 @@ func (w *walker) walk() error {
 		}
 	}
 	return nil
+}
+
+// prefetch loads a directory's inodes in inode order, which is their
+// order in the inode table: a listing is in hash order, and the inodes
+// of a large directory are read then from the blocks the FS holds
+// (fs.ReadInode) instead of one device read each. It only fills the
+// walker's per-inode state: the walk then takes the entries in listing
+// order, and an inode that failed to load here fails there again, so
+// what the walk checks and which error it returns do not change.
+func (w *walker) prefetch(entries []dir.Entry) {
+	if len(entries) < 2 {
+		return
+	}
+	inos := make([]uint32, 0, len(entries))
+	for _, e := range entries {
+		if _, ok := w.kinds[e.Inode]; !ok && e.Inode != 0 && e.Inode <= w.f.InodesCount() {
+			inos = append(inos, e.Inode)
+		}
+	}
+	slices.Sort(inos)
+	for _, ino := range inos {
+		w.load(ino, "") //nolint:errcheck // the walk loads it again and reports
+	}
 }
 
 // list returns a directory's entries.

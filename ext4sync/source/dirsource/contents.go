@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -45,7 +44,7 @@ func (c *contents) EachOf(want func(n *tree.Node) bool, fn func(n *tree.Node, r 
 
 func (c *contents) one(n *tree.Node, fn func(n *tree.Node, r io.Reader) error) error {
 	full := c.r.full(n.Path)
-	f, err := c.r.open(full)
+	f, err := c.r.openContent(full)
 	if err != nil {
 		return fmt.Errorf("source: open %s: %w", display(n.Path), err)
 	}
@@ -82,7 +81,7 @@ func (c *contents) one(n *tree.Node, fn func(n *tree.Node, r io.Reader) error) e
 // it instead of reading its zeros, so a sparse file costs what its data
 // costs, whatever its size.
 type fileReader struct {
-	f    *os.File
+	f    srcFile
 	left int64 // bytes still to give or skip
 	n    int64 // bytes given or skipped
 }

@@ -35,7 +35,7 @@ const progressEvery = 256
 // tree. root itself must be a directory, not a symlink to one. The result
 // is deterministic: the same directory gives an identical Tree.
 func Read(root string, opts Options) (*tree.Tree, error) {
-	r := &reader{root: root, opts: opts, open: openNoFollow, access: accessRead}
+	r := &reader{root: root, opts: opts, open: openNoFollow, access: accessRead, openFile: openFileNoFollow}
 	return r.read()
 }
 
@@ -47,8 +47,10 @@ type reader struct {
 	opts   Options
 	open   func(path string) (*os.File, error)
 	access func(path string) error
-	nodes  []*tree.Node
-	ids    map[fileID][]*tree.Node // hard-link candidates by (dev, ino)
+	// openFile opens files for their content; nil uses open.
+	openFile func(path string) (srcFile, error)
+	nodes    []*tree.Node
+	ids      map[fileID][]*tree.Node // hard-link candidates by (dev, ino)
 	// afterRead is a test hook run by Contents.Each after a file was read
 	// and before it is checked for changes.
 	afterRead func(n *tree.Node, full string)

@@ -349,11 +349,21 @@ func measure(ctx context.Context, basePath string, res *BuildResult, g Geometry,
 // measureKnown is what measure does beside the image's stream: check the
 // image, wait for the base's hashes, and measure the changed ranges. The
 // manifest it returns holds only the changed chunks, until the new
-// image's checksum is known.
+// image's checksum is known. The check runs on the other core while the
+// rest measures (estimate streams nothing, so one would idle); its
+// verdict comes first.
 func measureKnown(ctx context.Context, base *sizedFile, res *BuildResult, m blockmap.Model, scan *baseScan, withManifest bool) (*measurement, error) {
-	if err := checkBuilt(res.Image); err != nil {
-		return nil, err
+	checked := make(chan error, 1)
+	go func() { checked <- checkBuilt(res.Image) }()
+	out, err := measureChanged(ctx, base, res, m, scan, withManifest)
+	if cerr := <-checked; cerr != nil {
+		return nil, cerr
 	}
+	return out, err
+}
+
+// measureChanged is measureKnown without the image's check.
+func measureChanged(ctx context.Context, base *sizedFile, res *BuildResult, m blockmap.Model, scan *baseScan, withManifest bool) (*measurement, error) {
 	if err := scan.wait(); err != nil {
 		return nil, ctxOr(ctx, err)
 	}

@@ -6,13 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
-)
 
-// lseek whences for sparse files (not named in package syscall).
-const (
-	seekData = 3 // SEEK_DATA
-	seekHole = 4 // SEEK_HOLE
+	"golang.org/x/sys/unix"
 )
 
 // streamSparse is stream for a file that may have holes (an image mkfs
@@ -47,8 +42,8 @@ func streamSparse(ctx context.Context, f *os.File, size int64, fn func([]byte) e
 // ([size, size) when only hole is left); ok is false when the file system
 // does not say.
 func nextData(f *os.File, pos, size int64) (start, end int64, ok bool) {
-	start, err := f.Seek(pos, seekData)
-	if errors.Is(err, syscall.ENXIO) {
+	start, err := f.Seek(pos, unix.SEEK_DATA)
+	if errors.Is(err, unix.ENXIO) {
 		return size, size, true
 	}
 	if err != nil || start < pos {
@@ -57,7 +52,7 @@ func nextData(f *os.File, pos, size int64) (start, end int64, ok bool) {
 	if start >= size {
 		return size, size, true
 	}
-	end, err = f.Seek(start, seekHole)
+	end, err = f.Seek(start, unix.SEEK_HOLE)
 	if err != nil || end <= start {
 		return 0, 0, false
 	}

@@ -9,12 +9,6 @@ import (
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
-// lseek whence values for sparse files (not named in package unix).
-const (
-	seekData = 3 // SEEK_DATA
-	seekHole = 4 // SEEK_HOLE
-)
-
 // segments returns the data ranges of the regular file at full (lstat
 // as st), as the filesystem reports them with SEEK_DATA/SEEK_HOLE. It
 // returns nil for a fully dense file and for filesystems that do not
@@ -43,7 +37,7 @@ func (r *reader) segments(full string, st *unix.Stat_t) ([]tree.Segment, error) 
 	// Every iteration consumes at least one byte of the file, so size
 	// bounds the loop; the extra guard protects against a lying filesystem.
 	for off, steps := int64(0), int64(0); off < size && steps <= size; steps++ {
-		start, err := unix.Seek(fd, off, seekData)
+		start, err := unix.Seek(fd, off, unix.SEEK_DATA)
 		if errors.Is(err, unix.ENXIO) {
 			break // only hole from off to the end
 		}
@@ -56,7 +50,7 @@ func (r *reader) segments(full string, st *unix.Stat_t) ([]tree.Segment, error) 
 		if start >= size {
 			break
 		}
-		end, err := unix.Seek(fd, start, seekHole)
+		end, err := unix.Seek(fd, start, unix.SEEK_HOLE)
 		if err != nil {
 			return nil, fmt.Errorf("seek hole at %d: %w", start, err)
 		}

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"golang.org/x/sys/unix"
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/holes"
 )
 
 // streamSparse is stream for a file that may have holes (an image mkfs
@@ -18,8 +18,8 @@ import (
 // filesystem does not report holes is read in full.
 func streamSparse(ctx context.Context, f *os.File, size int64, fn func([]byte) error, zeros func(n int64) error) error {
 	for pos := int64(0); pos < size; {
-		start, end, ok := nextData(f, pos, size)
-		if !ok { // holes not reported: the rest is read
+		start, end, err := holes.Next(int(f.Fd()), pos, size)
+		if err != nil { // holes not reported (or not well): the rest is read
 			return streamRange(ctx, f, pos, size, fn)
 		}
 		if start > pos {
@@ -36,27 +36,6 @@ func streamSparse(ctx context.Context, f *os.File, size int64, fn func([]byte) e
 		pos = end
 	}
 	return nil
-}
-
-// nextData returns the next data range of f at or after pos, cut at size
-// ([size, size) when only hole is left); ok is false when the file system
-// does not say.
-func nextData(f *os.File, pos, size int64) (start, end int64, ok bool) {
-	start, err := f.Seek(pos, unix.SEEK_DATA)
-	if errors.Is(err, unix.ENXIO) {
-		return size, size, true
-	}
-	if err != nil || start < pos {
-		return 0, 0, false
-	}
-	if start >= size {
-		return size, size, true
-	}
-	end, err = f.Seek(start, unix.SEEK_HOLE)
-	if err != nil || end <= start {
-		return 0, 0, false
-	}
-	return start, min(end, size), true
 }
 
 // streamRange is stream for the bytes [from, to) of r.

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/source/holes"
 	"github.com/lvm-um-gen/lvm-um-gen/ext4sync/tree"
 )
 
@@ -37,28 +38,15 @@ func (r *reader) segments(full string, st *unix.Stat_t) ([]tree.Segment, error) 
 	// Every iteration consumes at least one byte of the file, so size
 	// bounds the loop; the extra guard protects against a lying filesystem.
 	for off, steps := int64(0), int64(0); off < size && steps <= size; steps++ {
-		start, err := unix.Seek(fd, off, unix.SEEK_DATA)
-		if errors.Is(err, unix.ENXIO) {
-			break // only hole from off to the end
-		}
-		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) {
-			return nil, nil // holes are not reported: treat as dense
+		start, end, err := holes.Next(fd, off, size)
+		if errors.Is(err, holes.ErrUnsupported) {
+			return nil, nil // treat as dense
 		}
 		if err != nil {
-			return nil, fmt.Errorf("seek data at %d: %w", off, err)
+			return nil, err
 		}
 		if start >= size {
 			break
-		}
-		end, err := unix.Seek(fd, start, unix.SEEK_HOLE)
-		if err != nil {
-			return nil, fmt.Errorf("seek hole at %d: %w", start, err)
-		}
-		if end > size {
-			end = size
-		}
-		if end <= start {
-			return nil, fmt.Errorf("filesystem reported an empty data range at %d", start)
 		}
 		segs = append(segs, tree.Segment{Off: start, Len: end - start})
 		off = end

@@ -28,7 +28,7 @@ func (f *FS) Flush() error {
 	raw := make([]byte, len(f.sbRaw))
 	f.sb.Marshal(raw)
 	if !bytes.Equal(raw, f.sbRaw) {
-		f.dropInodeBlocks()
+		defer f.dropInodeBlocks()
 		if _, err := f.dev.WriteAt(raw, disk.SuperblockOffset); err != nil {
 			return err
 		}

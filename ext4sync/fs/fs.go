@@ -200,7 +200,7 @@ func (f *FS) WriteBlock(blk uint64, b []byte) error {
 	if len(b) != int(f.geo.BlockSize) {
 		return invalidf("write block %d: %d bytes, block size is %d", blk, len(b), f.geo.BlockSize)
 	}
-	f.dropInodeBlocks()
+	defer f.dropInodeBlocks()
 	if _, err := f.dev.WriteAt(b, int64(blk)*int64(f.geo.BlockSize)); err != nil {
 		return fmt.Errorf("ext4: write block %d: %w", blk, err)
 	}
@@ -260,7 +260,7 @@ func (f *FS) WriteBlocks(start uint64, b []byte) error {
 	if start >= f.geo.BlocksCount || n > f.geo.BlocksCount-start {
 		return invalidf("write blocks %d+%d: beyond the %d blocks of the filesystem", start, n, f.geo.BlocksCount)
 	}
-	f.dropInodeBlocks()
+	defer f.dropInodeBlocks()
 	if _, err := f.dev.WriteAt(b, int64(start)*int64(bs)); err != nil {
 		return fmt.Errorf("ext4: write blocks %d+%d: %w", start, n, err)
 	}

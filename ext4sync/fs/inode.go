@@ -98,7 +98,7 @@ func (f *FS) WriteInode(ino uint32, in *disk.Inode) error {
 	if err := f.readAt(old, pos); err == nil && bytes.Equal(old, raw) {
 		return nil
 	}
-	f.dropInodeBlocks()
+	defer f.dropInodeBlocks()
 	if _, err := f.dev.WriteAt(raw, pos); err != nil {
 		return fmt.Errorf("ext4: write inode %d in block %d: %w", ino, blk, err)
 	}

@@ -45,12 +45,15 @@ func (f *FS) HoldInodeBlocks() (release func()) {
 // read's.
 func (f *FS) readInodeRaw(raw []byte, blk uint64, off int) error {
 	c := &f.inodeBlk
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	bs := uint64(f.geo.BlockSize)
+	c.mu.Lock()
 	if c.holds == 0 {
+		// Unheld, concurrent readers (a digest pass's workers) must not
+		// wait on each other's device reads.
+		c.mu.Unlock()
 		return f.readAt(raw, int64(blk*bs)+int64(off))
 	}
+	defer c.mu.Unlock()
 	if c.n == 0 || blk < c.start || blk >= c.start+c.n {
 		start := blk - blk%inodeWindow
 		n := min(uint64(inodeWindow), f.geo.BlocksCount-start)
@@ -67,7 +70,9 @@ func (f *FS) readInodeRaw(raw []byte, blk uint64, off int) error {
 	return nil
 }
 
-// dropInodeBlocks forgets the window; every device write calls it.
+// dropInodeBlocks forgets the window; every device write calls it once
+// the write returned (failed or not), so no window read while the write
+// was under way outlives it.
 func (f *FS) dropInodeBlocks() {
 	c := &f.inodeBlk
 	c.mu.Lock()

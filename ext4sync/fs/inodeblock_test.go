@@ -7,8 +7,8 @@ import (
 )
 
 // TestInodeBlockSeesWrites: held, ReadInode serves inodes from the inode
-// table blocks it read last, and a write through the FS (an inode, or the whole
-// block) is seen by the next read of that block's inodes.
+// table blocks it read last, and a write through the FS (an inode, the whole
+// block, or a run of blocks) is seen by the next read of that block's inodes.
 func TestInodeBlockSeesWrites(t *testing.T) {
 	f, err := Open(loadDev(t, buildImage(t, "4096", "8M")), Options{})
 	if err != nil {
@@ -40,10 +40,20 @@ func TestInodeBlockSeesWrites(t *testing.T) {
 	if got := read().Mtime; got != first+1 {
 		t.Errorf("after WriteInode: mtime %d, wrote %d", got, first+1)
 	}
+	edited, err := f.ReadBlock(blk)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := f.WriteBlock(blk, before); err != nil {
 		t.Fatal(err)
 	}
 	if got := read().Mtime; got != first {
 		t.Errorf("after WriteBlock: mtime %d, wrote %d", got, first)
+	}
+	if err := f.WriteBlocks(blk, edited); err != nil {
+		t.Fatal(err)
+	}
+	if got := read().Mtime; got != first+1 {
+		t.Errorf("after WriteBlocks: mtime %d, wrote %d", got, first+1)
 	}
 }

@@ -33,14 +33,13 @@ import (
 
 // contentFile is one regular file whose content the sync writes.
 type contentFile struct {
-	in      *plan.Inode
-	ino     uint32
-	blocks  tree.Digests // block digests at the filesystem's block size
-	same    file.Same    // blocks the image inode held byte for byte (nil: not compared)
-	how     fs.Rewrite
-	wasHeld bool // the inode was held (edited) before the content passes
-	st      file.ContentStats
-	filled  bool
+	in     *plan.Inode
+	ino    uint32
+	blocks tree.Digests // block digests at the filesystem's block size
+	same   file.Same    // blocks the image inode held byte for byte (nil: not compared)
+	how    fs.Rewrite
+	st     file.ContentStats
+	filled bool
 }
 
 // inPlace reports whether placing left every block of the file where
@@ -218,7 +217,7 @@ func (a *applier) keepInPlace(cf *contentFile) error {
 		return err
 	}
 	cf.filled = true
-	a.finish(cf.in, h, cf.wasHeld, cf.st)
+	a.finish(cf.in, h, cf.st)
 	return nil
 }
 
@@ -279,14 +278,15 @@ func (a *applier) fillOne(cf *contentFile, r io.Reader) error {
 		return fmt.Errorf("ext4sync: write content of inode %d (%s): %w", cf.ino, displayPath(path), err)
 	}
 	cf.filled = true
-	a.finish(cf.in, h, cf.wasHeld, cf.st, st)
+	a.finish(cf.in, h, cf.st, st)
 	return nil
 }
 
 // finish records what writing a file's content did: a changed inode gets
-// the new metadata when saved; an unchanged one not otherwise edited is
-// let go.
-func (a *applier) finish(in *plan.Inode, h *open, wasHeld bool, sts ...file.ContentStats) {
+// the new metadata when saved; an unchanged one not edited before the
+// content passes (a.edited: loading it to compare or place it does not
+// count) is let go.
+func (a *applier) finish(in *plan.Inode, h *open, sts ...file.ContentStats) {
 	var st file.ContentStats
 	for _, s := range sts {
 		st.Changed = st.Changed || s.Changed
@@ -300,7 +300,7 @@ func (a *applier) finish(in *plan.Inode, h *open, wasHeld bool, sts ...file.Cont
 		if !in.Ref.IsNew() {
 			a.changed[in.Ref] = true
 		}
-	case !wasHeld && !h.dirty:
+	case !a.edited[h.in.Ino()] && !h.dirty:
 		delete(a.held, h.in.Ino())
 	}
 }
@@ -338,13 +338,12 @@ func (a *applier) unvisited() error {
 func (a *applier) truncate(in *plan.Inode) error {
 	ino, _ := in.Ref.Ino()
 	path := in.Node.Path
-	_, wasHeld := a.held[ino]
 	h, err := a.get(ino, path)
 	if err != nil {
 		return err
 	}
 	if h.in.Size() == 0 {
-		a.finish(in, h, wasHeld)
+		a.finish(in, h)
 		return nil
 	}
 	a.rec.charge(path, ino)
@@ -352,6 +351,6 @@ func (a *applier) truncate(in *plan.Inode) error {
 	if err != nil {
 		return fmt.Errorf("ext4sync: write content of inode %d (%s): %w", ino, displayPath(path), err)
 	}
-	a.finish(in, h, wasHeld, st)
+	a.finish(in, h, st)
 	return nil
 }

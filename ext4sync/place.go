@@ -123,9 +123,6 @@ func (a *applier) changes(kept []*contentFile) ([]keptChange, error) {
 // placeFile places one file's blocks.
 func (a *applier) placeFile(cf *contentFile, how fs.Rewrite) error {
 	path := cf.in.Node.Path
-	// Loading it to compare or to place it does not count: an inode
-	// whose content and metadata stay is let go once it is filled.
-	cf.wasHeld = a.edited[cf.ino]
 	a.rec.charge(path, cf.ino)
 	h, err := a.get(cf.ino, path)
 	if err != nil {

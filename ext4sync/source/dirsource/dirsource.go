@@ -224,9 +224,21 @@ func display(path string) string {
 // openNoFollow opens a file or directory for reading without following a
 // symlink in its last element and without blocking on FIFOs.
 func openNoFollow(path string) (*os.File, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	fd, err := openFd(path)
 	if err != nil {
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), path), nil
+}
+
+// openFd is openNoFollow's open(2), for it and openFileNoFollow. Like
+// os.Open it tries again when a signal interrupts the call (the
+// runtime's preemption signals can, on FUSE and network filesystems).
+func openFd(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
 }

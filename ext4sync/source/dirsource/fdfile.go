@@ -26,7 +26,7 @@ type fdFile struct {
 
 // openFileNoFollow opens like openNoFollow, as an fdFile.
 func openFileNoFollow(path string) (srcFile, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	fd, err := openFd(path)
 	if err != nil {
 		return nil, err
 	}

@@ -222,7 +222,9 @@ func display(path string) string {
 }
 
 // openNoFollow opens a file or directory for reading without following a
-// symlink in its last element and without blocking on FIFOs.
+// symlink in its last element. Only what lstat called a regular file or a
+// directory is opened; a FIFO put in its place between the two would
+// block the open (no O_NONBLOCK yet).
 func openNoFollow(path string) (*os.File, error) {
 	fd, err := openFd(path)
 	if err != nil {
